@@ -1,0 +1,173 @@
+"""HTTP plumbing shared by every HTTP adapter: timeouts, retries with backoff and jitter, Retry-After, and errors
+that say what to fix without ever repeating a credential.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from shiftboard.adapters.base import AdapterContext, ConfigurationError, HttpSourceSettings, SourceError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Never wait longer than this for one Retry-After; a longer ask fails the sync and the collector backs off.
+MAX_RETRY_AFTER_S = 120.0
+
+_AUTH_HINTS = {
+    401: "401 Unauthorized: the credentials were refused; check the token",
+    403: "403 Forbidden: the credentials lack permission for this endpoint",
+    404: "404 Not Found: check the source's url",
+}
+
+
+class RetryableHTTPError(SourceError):
+    """A 429, a 5xx or a dropped connection: worth another try after a pause."""
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - now)
+
+
+class HttpClient:
+    """A synchronous httpx client bound to one source's base URL, auth and retry policy."""
+
+    def __init__(
+        self,
+        settings: HttpSourceSettings,
+        context: AdapterContext,
+        *,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.context = context
+        options: dict[str, Any] = {
+            "base_url": settings.url.rstrip("/"),
+            "timeout": settings.timeout_s,
+            "verify": settings.verify_tls,
+            "headers": {"User-Agent": "shiftboard", "Accept": "application/json", **(headers or {})},
+            "follow_redirects": True,
+        }
+        if auth is not None:
+            options["auth"] = auth
+        options.update(context.http_options)
+        self._client = httpx.Client(**options)
+        #: The last response's headers, for adapters that pace themselves by rate-limit headers.
+        self.last_headers: httpx.Headers = httpx.Headers()
+        self.requests = 0
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        backoff = wait_random_exponential(multiplier=0.5, max=30)(state)
+        if isinstance(error, SourceError) and error.retry_after is not None:
+            return min(error.retry_after, MAX_RETRY_AFTER_S)
+        return backoff
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request, retrying 429/5xx/transport errors; raise SourceError with a clear reason otherwise."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(lambda error: isinstance(error, RetryableHTTPError)),
+            sleep=self.context.sleep,
+            reraise=True,
+        )
+        return retrying(self._send_once, method, path, **kwargs)
+
+    def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self.requests += 1
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise RetryableHTTPError(f"timed out after {self.settings.timeout_s:g} s") from None
+        except httpx.TransportError as error:
+            raise RetryableHTTPError(f"cannot connect: {type(error).__name__}") from None
+        self.last_headers = response.headers
+        if response.status_code in RETRY_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER_S:
+                raise SourceError(
+                    f"{response.status_code}: the API asks to wait {retry_after:.0f} s",
+                    retry_after=retry_after,
+                )
+            raise RetryableHTTPError(
+                f"{response.status_code} {response.reason_phrase}".strip(), retry_after=retry_after
+            )
+        if response.status_code in _AUTH_HINTS:
+            detail = error_detail(response)
+            reason = _AUTH_HINTS[response.status_code] + (f" ({detail})" if detail else "")
+            if response.status_code == 404:
+                raise SourceError(reason, retryable=False)
+            raise ConfigurationError(reason)
+        if response.status_code >= 400:
+            detail = error_detail(response)
+            raise SourceError(
+                f"{response.status_code} {response.reason_phrase}" + (f": {detail}" if detail else ""),
+                retryable=False,
+            )
+        return response
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        """GET and decode JSON; a body that is not JSON is a clear, retryable error."""
+        return decode_json(self.request("GET", path, **kwargs))
+
+    def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
+        return decode_json(self.request("POST", path, json=body, **kwargs))
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The response body as JSON, or a SourceError naming what came instead."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
+        raise RetryableHTTPError(
+            f"answer is not JSON ({kind}, {len(response.content)} bytes) from {response.request.url.path}"
+        ) from None
+
+
+def error_detail(response: httpx.Response, limit: int = 160) -> str:
+    """A short, single-line error text from an API error body (its message field, else the start of the body)."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    text = ""
+    if isinstance(body, dict):
+        for key in ("message", "error", "description", "detail", "errors"):
+            if body.get(key):
+                text = body[key] if isinstance(body[key], str) else json.dumps(body[key])
+                break
+    elif not response.headers.get("Content-Type", "").startswith("text/html"):
+        text = response.text
+    text = " ".join(text.split())
+    return text[:limit]
+
+
+def config_error_for_url(url: str) -> ConfigurationError | None:
+    """A ConfigurationError when ``url`` is not an http(s) URL."""
+    if not url.startswith(("http://", "https://")):
+        return ConfigurationError(f"url must start with http:// or https://, got {url[:40]!r}")
+    return None

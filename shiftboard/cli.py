@@ -1,0 +1,257 @@
+"""The ``shiftboard`` command: the board by default, and headless commands for incidents and scripts.
+
+Exit codes: 0 fine, 1 a check failed (doctor), 2 bad arguments or configuration, 3 the cache cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shiftboard import metrics
+from shiftboard.collector import Collector
+from shiftboard.config import ConfigError, Settings, load_settings
+from shiftboard.health import health
+from shiftboard.store import Store, StoreError
+from shiftboard.text import clean
+
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CACHE = 3
+
+
+class UsageError(Exception):
+    """A bad argument; exit code 2."""
+
+
+def parse_moment(text: str, settings: Settings) -> float:
+    """An ISO-8601 moment as epoch seconds; without an offset it is read in the board's time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--at/--since: not an ISO-8601 time: {text!r} (e.g. 2026-11-22T14:30:00+01:00)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.metrics.zone())
+    return moment.timestamp()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, metavar="FILE", help="configuration file (TOML)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="shiftboard",
+        description="A live operations board for customer-support shift supervisors.",
+        parents=[common],
+    )
+    parser.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
+    board.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+
+    snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
+    snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
+    snapshot.add_argument("--at", metavar="ISO", help="the moment to report (default: now)")
+    snapshot.add_argument("--since", metavar="ISO", help="window start (default: [metrics] window)")
+    snapshot.add_argument("--no-sync", action="store_true", help="report from the cache without syncing")
+
+    commands.add_parser("collect", parents=[common], help="run the sources headless into the cache")
+    commands.add_parser("doctor", parents=[common], help="check the config, each source and the cache")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+        command = args.command or "board"
+        if command == "board":
+            return run_board(settings, args)
+        if command == "snapshot":
+            return run_snapshot(settings, args)
+        if command == "collect":
+            return run_collect(settings)
+        if command == "doctor":
+            return run_doctor(settings)
+        parser.error(f"unknown command {command}")
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"shiftboard: config: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"shiftboard: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as error:
+        print(f"shiftboard: {error}", file=sys.stderr)
+        return EXIT_CACHE
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def open_store(settings: Settings, *, readonly: bool = False) -> Store:
+    return Store(settings.cache.resolved_path(), readonly=readonly)
+
+
+def run_board(settings: Settings, args: argparse.Namespace) -> int:
+    at = parse_moment(args.at, settings) if getattr(args, "at", None) else None
+    sources = settings.source_settings()
+    # Imported here so headless commands never pay for (or depend on) Textual.
+    from shiftboard.tui.app import ShiftboardApp
+
+    store = open_store(settings)
+    app = ShiftboardApp(settings, store, sources, at=at)
+    try:
+        app.run()
+    finally:
+        store.close()
+    return app.return_code or 0
+
+
+def snapshot_data(settings: Settings, store: Store, at: float, since: float | None) -> dict[str, Any]:
+    """The snapshot document: figures per queue plus each source's health."""
+    data = metrics.compute(store, settings.metrics, at, since)
+    states = {s.source: s for s in store.sync_states()}
+    data["sources"] = [health(s, states.get(s.name), at).as_json() for s in settings.source_settings()]
+    return {"at": data["at"], "since": data["since"], "sources": data["sources"], "queues": data["queues"]}
+
+
+def run_snapshot(settings: Settings, args: argparse.Namespace) -> int:
+    at = parse_moment(args.at, settings) if args.at else time.time()
+    since = parse_moment(args.since, settings) if args.since else None
+    if since is not None and since >= at:
+        raise UsageError("--since must be before --at")
+    sources = settings.source_settings()
+    with open_store(settings) as store:
+        if not args.no_sync:
+            Collector(store, sources).sync_once(at)
+        data = snapshot_data(settings, store, at, since)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_snapshot(data))
+    return 0
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1f}{unit}"
+    return f"{value}{unit}"
+
+
+def format_snapshot(data: dict[str, Any]) -> str:
+    """The snapshot as a plain-text table: one column per queue."""
+    queues = data["queues"]
+    names = list(queues)
+    rows: list[tuple[str, list[str]]] = []
+
+    def add(label: str, path: tuple[str, ...], unit: str = "") -> None:
+        values = []
+        for name in names:
+            value: Any = queues[name]
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            values.append(_fmt(value, unit))
+        rows.append((label, values))
+
+    add("waiting now", ("contacts", "waiting_now"))
+    add("longest wait", ("contacts", "longest_wait_s"), " s")
+    add("offered", ("contacts", "offered"))
+    add("answered", ("contacts", "answered"))
+    add("service level", ("contacts", "service_level_pct"), " %")
+    add("ASA", ("contacts", "asa_s"), " s")
+    add("wait p90", ("contacts", "wait_p90_s"), " s")
+    add("abandoned", ("contacts", "abandoned"))
+    add("abandon rate", ("contacts", "abandon_rate_pct"), " %")
+    add("blocked", ("contacts", "blocked"))
+    add("AHT", ("contacts", "aht_s"), " s")
+    add("open cases", ("cases", "backlog", "open"))
+    add("oldest open", ("cases", "backlog", "oldest_age_s"), " s")
+    add("first reply p90", ("cases", "first_reply_s", "p90"), " s")
+    for state in ("available", "busy", "wrap_up", "away", "offline"):
+        add(f"agents {state.replace('_', '-')}", ("agents", state))
+    headers = ["", *(clean(n, 24) for n in names)]
+    table = [headers, *([label, *values] for label, values in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = [f"shiftboard snapshot at {data['at']} (window since {data['since']})"]
+    for source in data["sources"]:
+        detail = source["error"] or f"last success {source['last_success_at'] or 'never'}"
+        lines.append(f"  source {clean(source['name'], 40)} ({source['kind']}): {source['status']}, {clean(detail)}")
+    lines.append("")
+    for row in table:
+        lines.append(
+            "  ".join(
+                cell.rjust(width) if i else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_collect(settings: Settings) -> int:
+    sources = settings.source_settings()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with open_store(settings) as store:
+        collector = Collector(store, sources, retention_days=settings.cache.retention_days)
+        print(
+            f"shiftboard: collecting {len(collector.runners)} source(s) into {store.path}; Ctrl+C stops",
+            file=sys.stderr,
+        )
+        collector.run(stop)
+        if collector.fatal is not None:
+            raise collector.fatal
+    return 0
+
+
+def run_doctor(settings: Settings) -> int:
+    ok = True
+    where = settings.origin or "no config file (built-in simulator)"
+    print(f"config: ok ({where})")
+    sources = settings.source_settings()
+    try:
+        with open_store(settings) as store:
+            counts = store.counts()
+            print(f"cache: ok ({store.path}, {sum(counts.values())} records)")
+    except StoreError as error:
+        print(f"cache: FAIL {error}")
+        ok = False
+    from shiftboard.adapters import adapter_class
+    from shiftboard.adapters.base import SourceError
+
+    for source in sources:
+        adapter = adapter_class(source.kind)(source)
+        try:
+            detail = adapter.check()
+            print(f"source {source.name} ({source.kind}): ok, {clean(detail)}")
+        except SourceError as error:
+            ok = False
+            print(f"source {source.name} ({source.kind}): FAIL {clean(str(error))}")
+        finally:
+            adapter.close()
+    return 0 if ok else EXIT_CHECK_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The collector: polls every source on its own schedule and writes what it fetches into the cache.
+
+Each source runs in its own thread, so a slow or failing source never holds up another. A sync drains the
+source page by page; every page is committed with its cursor in one transaction. Failures are recorded on the
+source's health line; consecutive failures back off exponentially, and past ``circuit_failures`` the source is only
+probed every ``circuit_probe_s`` seconds (an open circuit) until it answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shiftboard.adapters import adapter_class
+from shiftboard.adapters.base import Adapter, AdapterContext, SourceError, SourceSettings
+from shiftboard.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+#: Longest pause between retries of a failing source before its circuit opens.
+MAX_BACKOFF_S = 120.0
+#: Pages fetched in one sync before yielding to the schedule (bounds one sync's length on a huge backlog).
+MAX_PAGES_PER_SYNC = 10_000
+PRUNE_EVERY_S = 3600.0
+
+
+@dataclass(slots=True)
+class SyncOutcome:
+    """What one sync of one source did."""
+
+    source: str
+    records: int = 0
+    skipped: int = 0
+    pages: int = 0
+    error: str | None = None
+
+
+class SourceRunner:
+    """One source: its adapter, cursor and failure count."""
+
+    def __init__(self, settings: SourceSettings, store: Store, context: AdapterContext) -> None:
+        self.settings = settings
+        self.store = store
+        self.context = context
+        self._adapter: Adapter | None = None
+        state = store.sync_state(settings.name)
+        self.cursor = state.cursor if state else None
+        self.failures = state.consecutive_failures if state else 0
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            self._adapter = adapter_class(self.settings.kind)(self.settings, self.context)
+        return self._adapter
+
+    def sync(self, at: float | None = None) -> SyncOutcome:
+        """Fetch every page that is ready and commit each with its cursor. Never raises for a source fault."""
+        outcome = SyncOutcome(self.settings.name)
+        clock = self.context.clock
+        try:
+            for _ in range(MAX_PAGES_PER_SYNC):
+                moment = clock() if at is None else at
+                result = self.adapter.fetch(self.cursor, moment)
+                self.store.write_batch(self.settings.name, self.settings.kind, result.batch, result.cursor, clock())
+                self.cursor = result.cursor
+                outcome.pages += 1
+                outcome.records += len(result.batch)
+                outcome.skipped += result.batch.skipped
+                for sample in result.batch.skipped_samples:
+                    log.warning("%s: skipped a record: %s", self.settings.name, sample)
+                if not result.more:
+                    break
+            self.failures = 0
+        except StoreError:
+            raise
+        except SourceError as error:
+            outcome.error = str(error)
+        except Exception as error:  # a bug or an API shape we did not foresee: keep the other sources going
+            log.exception("%s: unexpected error during sync", self.settings.name)
+            outcome.error = f"internal error: {type(error).__name__}: {error}"[:300]
+        if outcome.error is not None:
+            self.failures += 1
+            log.warning("%s: sync failed (%d in a row): %s", self.settings.name, self.failures, outcome.error)
+            self.store.record_failure(self.settings.name, self.settings.kind, outcome.error, clock())
+        return outcome
+
+    def next_delay(self) -> float:
+        """Seconds until the next sync: the interval, backed off after failures, probing once the circuit opens."""
+        interval = self.settings.interval_s
+        if self.failures == 0:
+            return interval
+        if self.failures >= self.settings.circuit_failures:
+            return self.settings.circuit_probe_s
+        return min(interval * 2 ** (self.failures - 1), MAX_BACKOFF_S)
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+
+
+class Collector:
+    """All configured sources writing into one cache."""
+
+    def __init__(
+        self,
+        store: Store,
+        sources: list[SourceSettings],
+        *,
+        context: AdapterContext | None = None,
+        retention_days: int | None = None,
+        on_sync: Callable[[SyncOutcome], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.context = context or AdapterContext()
+        self.runners = [SourceRunner(s, store, self.context) for s in sources if s.enabled]
+        self.retention_days = retention_days
+        self.on_sync = on_sync
+        self.fatal: StoreError | None = None
+
+    def sync_once(self, at: float | None = None) -> list[SyncOutcome]:
+        """Sync every source once, one after another (for ``snapshot`` and tests)."""
+        return [runner.sync(at) for runner in self.runners]
+
+    def prune(self) -> dict[str, int] | None:
+        """Delete history past the retention period."""
+        if self.retention_days is None:
+            return None
+        removed = self.store.prune(self.context.clock() - self.retention_days * 86400)
+        if any(removed.values()):
+            log.info("pruned %s", removed)
+        return removed
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll every source until ``stop`` is set. A cache that cannot be written stops everything."""
+        threads = [
+            threading.Thread(target=self._loop, args=(runner, stop), name=f"source:{runner.settings.name}")
+            for runner in self.runners
+        ]
+        for thread in threads:
+            thread.daemon = True
+            thread.start()
+        next_prune = time.monotonic()
+        try:
+            while not stop.is_set():
+                if time.monotonic() >= next_prune:
+                    try:
+                        self.prune()
+                    except StoreError as error:
+                        self._fail(error, stop)
+                    next_prune = time.monotonic() + PRUNE_EVERY_S
+                stop.wait(1.0)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=5)
+            for runner in self.runners:
+                runner.close()
+
+    def _loop(self, runner: SourceRunner, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                outcome = runner.sync()
+            except StoreError as error:
+                self._fail(error, stop)
+                return
+            if self.on_sync is not None:
+                self.on_sync(outcome)
+            stop.wait(runner.next_delay())
+
+    def _fail(self, error: StoreError, stop: threading.Event) -> None:
+        log.error("cache write failed: %s", error)
+        self.fatal = error
+        stop.set()

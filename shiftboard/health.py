@@ -1,0 +1,94 @@
+"""Each source's health, from its sync state: ok, stale, failing or waiting (never synced yet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shiftboard.adapters.base import SourceSettings
+from shiftboard.model import format_time
+from shiftboard.store import SyncState
+from shiftboard.text import clean
+
+#: A source is stale when it has not succeeded for this many poll intervals.
+STALE_INTERVALS = 3
+
+
+@dataclass(slots=True, frozen=True)
+class Health:
+    """One source's health at a moment.
+
+    status: "ok" (last sync succeeded and is recent), "stale" (no success for three intervals), "failing" (the
+    last sync failed; ``reason`` and ``failing_since`` say what and since when), "waiting" (no sync yet).
+    """
+
+    source: str
+    kind: str
+    status: str
+    last_success_at: float | None
+    reason: str | None
+    failing_since: float | None
+    consecutive_failures: int
+    records_total: int
+    skipped_total: int
+
+    def describe(self, at: float) -> str:
+        """A short line for the header: "updated 3 s ago", "failing: 401 … since 10:42"."""
+        if self.status == "waiting":
+            return "waiting for first sync"
+        if self.status == "failing":
+            return f"failing: {self.reason} (for {ago(at - (self.failing_since or at))})"
+        age = ago(at - self.last_success_at) if self.last_success_at is not None else "never"
+        if self.status == "stale":
+            return f"stale: updated {age} ago"
+        return f"updated {age} ago"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.source,
+            "kind": self.kind,
+            "status": self.status,
+            "last_success_at": format_time(self.last_success_at) if self.last_success_at else None,
+            "error": self.reason,
+            "failing_since": format_time(self.failing_since) if self.failing_since else None,
+            "consecutive_failures": self.consecutive_failures,
+            "records": self.records_total,
+            "skipped": self.skipped_total,
+        }
+
+
+def health(settings: SourceSettings, state: SyncState | None, at: float) -> Health:
+    """The health of one configured source at ``at``."""
+    if state is None:
+        return Health(settings.name, settings.kind, "waiting", None, None, None, 0, 0, 0)
+    if state.consecutive_failures > 0:
+        status = "failing"
+    elif state.last_success_at is None:
+        status = "waiting"
+    elif at - state.last_success_at > STALE_INTERVALS * settings.interval_s:
+        status = "stale"
+    else:
+        status = "ok"
+    return Health(
+        source=settings.name,
+        kind=settings.kind,
+        status=status,
+        last_success_at=state.last_success_at,
+        reason=clean(state.last_error, 200) if state.last_error else None,
+        failing_since=state.failing_since,
+        consecutive_failures=state.consecutive_failures,
+        records_total=state.records_total,
+        skipped_total=state.skipped_total,
+    )
+
+
+def ago(seconds: float) -> str:
+    """A compact age: 42 s, 5 min, 3 h, 2 d."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} d"

@@ -1,0 +1,367 @@
+"""The SQLite cache: one writer (the collector), any number of readers (boards, snapshot, the exporter).
+
+WAL mode lets readers and the writer work at once. Every batch of records is written together with its source's
+new cursor in one transaction, so a crash loses at most the batch in flight and never records it twice.
+Times are UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from shiftboard.model import AgentState, Batch, Case, Contact, QueueSnapshot, Rating
+
+OPEN_SQL = "('new','open','pending','on_hold')"
+
+# Each entry moves the schema from version i to i + 1. Never edit a released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    f"""
+    CREATE TABLE cases (
+        source TEXT NOT NULL, id TEXT NOT NULL, queue TEXT NOT NULL, status TEXT NOT NULL,
+        priority TEXT NOT NULL, created_at REAL NOT NULL, channel TEXT, subject TEXT, customer TEXT,
+        assignee TEXT, first_reply_at REAL, solved_at REAL, updated_at REAL, agent_replies INTEGER,
+        reopens INTEGER,
+        PRIMARY KEY (source, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX cases_open ON cases (queue, created_at) WHERE status IN {OPEN_SQL};
+    CREATE INDEX cases_created ON cases (created_at);
+    CREATE INDEX cases_solved ON cases (solved_at) WHERE solved_at IS NOT NULL;
+
+    CREATE TABLE contacts (
+        source TEXT NOT NULL, id TEXT NOT NULL, queue TEXT NOT NULL, offered_at REAL NOT NULL,
+        channel TEXT NOT NULL, customer TEXT, agent TEXT, answered_at REAL, ended_at REAL,
+        abandoned_at REAL, blocked INTEGER NOT NULL DEFAULT 0, hold_s REAL, wrap_up_s REAL,
+        PRIMARY KEY (source, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX contacts_offered ON contacts (offered_at);
+    CREATE INDEX contacts_waiting ON contacts (queue, offered_at)
+        WHERE answered_at IS NULL AND abandoned_at IS NULL AND ended_at IS NULL AND blocked = 0;
+    CREATE INDEX contacts_answered ON contacts (answered_at) WHERE answered_at IS NOT NULL;
+    CREATE INDEX contacts_abandoned ON contacts (abandoned_at) WHERE abandoned_at IS NOT NULL;
+    CREATE INDEX contacts_ended ON contacts (ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX contacts_customer ON contacts (customer, offered_at) WHERE customer IS NOT NULL;
+
+    CREATE TABLE agent_states (
+        source TEXT NOT NULL, agent TEXT NOT NULL, since REAL NOT NULL, state TEXT NOT NULL,
+        name TEXT, queues TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (source, agent, since)
+    ) WITHOUT ROWID;
+    CREATE INDEX agent_states_since ON agent_states (since);
+
+    CREATE TABLE ratings (
+        source TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, score REAL NOT NULL,
+        scale_max REAL NOT NULL, rated_at REAL NOT NULL, scale_min REAL NOT NULL DEFAULT 0, case_id TEXT,
+        queue TEXT, agent TEXT, comment TEXT,
+        PRIMARY KEY (source, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ratings_rated ON ratings (rated_at);
+
+    CREATE TABLE queue_snapshots (
+        source TEXT NOT NULL, queue TEXT NOT NULL, at REAL NOT NULL, waiting INTEGER,
+        longest_wait_s REAL, agents_online INTEGER, agents_available INTEGER, window_start REAL,
+        offered INTEGER, answered INTEGER, abandoned INTEGER, short_abandoned INTEGER,
+        answered_within_sl INTEGER, abandoned_within_sl INTEGER, sl_threshold_s REAL, wait_total_s REAL,
+        PRIMARY KEY (source, queue, at)
+    ) WITHOUT ROWID;
+    CREATE INDEX queue_snapshots_at ON queue_snapshots (at);
+
+    CREATE TABLE sync_state (
+        source TEXT PRIMARY KEY, kind TEXT, cursor TEXT, last_attempt_at REAL, last_success_at REAL,
+        last_error TEXT, last_error_at REAL, failing_since REAL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0, records_total INTEGER NOT NULL DEFAULT 0,
+        skipped_total INTEGER NOT NULL DEFAULT 0, last_skipped_sample TEXT
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The cache cannot be used; the message says why and what to do."""
+
+
+@dataclass(slots=True, frozen=True)
+class SyncState:
+    """What the collector last knew of one source."""
+
+    source: str
+    kind: str | None
+    cursor: dict[str, Any] | None
+    last_attempt_at: float | None
+    last_success_at: float | None
+    last_error: str | None
+    last_error_at: float | None
+    failing_since: float | None
+    consecutive_failures: int
+    records_total: int
+    skipped_total: int
+    last_skipped_sample: str | None
+
+
+def _columns(record_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(record_type))
+
+
+_TABLES: dict[type, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    Case: ("cases", _columns(Case), ("source", "id")),
+    Contact: ("contacts", _columns(Contact), ("source", "id")),
+    AgentState: ("agent_states", _columns(AgentState), ("source", "agent", "since")),
+    Rating: ("ratings", _columns(Rating), ("source", "id")),
+    QueueSnapshot: ("queue_snapshots", _columns(QueueSnapshot), ("source", "queue", "at")),
+}
+
+
+def _upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+
+
+_UPSERTS = {kind: _upsert_sql(*spec) for kind, spec in _TABLES.items()}
+
+
+def _row(record: Any) -> tuple[Any, ...]:
+    values = astuple(record)
+    if isinstance(record, AgentState):
+        return (*values[:-1], json.dumps(list(record.queues)))
+    return values
+
+
+class Store:
+    """An open cache file. Thread-safe: writes are serialized by a lock; reads use their own connection."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        try:
+            self._conn = self._connect()
+            self.db = sqlite_utils.Database(self._conn)
+            if not readonly:
+                self._migrate()
+            else:
+                self._check_version()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(_explain(error, self.path)) from None
+
+    # -- opening -------------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            if not self.path.exists():
+                raise StoreError(f"cache {self.path} does not exist yet; start the collector first")
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+        else:
+            _make_private_dir(self.path.parent)
+            if not self.path.exists():
+                # Create the file owner-only before SQLite opens it: it holds customer names and subjects.
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if not self.readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _check_version(self) -> int:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"cache {self.path} was written by a newer shiftboard (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade shiftboard or point [cache] path at another file"
+            )
+        if self.readonly and version < SCHEMA_VERSION:
+            raise StoreError(f"cache {self.path} has an older schema ({version}); run the collector to migrate it")
+        return version
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._check_version()
+            for number in range(version, SCHEMA_VERSION):
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(MIGRATIONS[number]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {number + 1}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, serialized with every other writer of this Store."""
+        if self.readonly:
+            raise StoreError("this cache is open read-only")
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise StoreError(_explain(error, self.path)) from None
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as error:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(_explain(error, self.path)) from None
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def write_batch(self, source: str, kind: str, batch: Batch, cursor: dict[str, Any] | None, at: float) -> None:
+        """Upsert a batch and record the source's new cursor and success, all in one transaction."""
+        with self.transaction() as conn:
+            for record_type, records in (
+                (Case, batch.cases),
+                (Contact, batch.contacts),
+                (AgentState, batch.agent_states),
+                (Rating, batch.ratings),
+                (QueueSnapshot, batch.queue_snapshots),
+            ):
+                if records:
+                    conn.executemany(_UPSERTS[record_type], map(_row, records))
+            sample = batch.skipped_samples[-1] if batch.skipped_samples else None
+            conn.execute(
+                """
+                INSERT INTO sync_state (source, kind, cursor, last_attempt_at, last_success_at,
+                    consecutive_failures, failing_since, records_total, skipped_total, last_skipped_sample)
+                VALUES (:source, :kind, :cursor, :at, :at, 0, NULL, :records, :skipped, :sample)
+                ON CONFLICT (source) DO UPDATE SET kind = :kind, cursor = :cursor, last_attempt_at = :at,
+                    last_success_at = :at, consecutive_failures = 0, failing_since = NULL,
+                    records_total = records_total + :records, skipped_total = skipped_total + :skipped,
+                    last_skipped_sample = COALESCE(:sample, last_skipped_sample)
+                """,
+                {
+                    "source": source,
+                    "kind": kind,
+                    "cursor": None if cursor is None else json.dumps(cursor, sort_keys=True),
+                    "at": at,
+                    "records": len(batch),
+                    "skipped": batch.skipped,
+                    "sample": sample,
+                },
+            )
+
+    def record_failure(self, source: str, kind: str, reason: str, at: float) -> None:
+        """Note a failed sync: the reason, since when it has been failing, how many times in a row."""
+        with self.transaction() as conn:
+            conn.execute(
+                """
+                INSERT INTO sync_state (source, kind, last_attempt_at, last_error, last_error_at,
+                    failing_since, consecutive_failures)
+                VALUES (:source, :kind, :at, :reason, :at, :at, 1)
+                ON CONFLICT (source) DO UPDATE SET kind = :kind, last_attempt_at = :at, last_error = :reason,
+                    last_error_at = :at, failing_since = COALESCE(failing_since, :at),
+                    consecutive_failures = consecutive_failures + 1
+                """,
+                {"source": source, "kind": kind, "reason": reason, "at": at},
+            )
+
+    def prune(self, before: float) -> dict[str, int]:
+        """Delete history that ended before ``before``; open cases and waiting contacts are always kept."""
+        statements = {
+            "cases": f"DELETE FROM cases WHERE status NOT IN {OPEN_SQL} AND COALESCE(updated_at, solved_at, "
+            "created_at) < ?",
+            "contacts": "DELETE FROM contacts WHERE offered_at < ? AND (answered_at IS NOT NULL OR "
+            "abandoned_at IS NOT NULL OR ended_at IS NOT NULL OR blocked = 1)",
+            "ratings": "DELETE FROM ratings WHERE rated_at < ?",
+            "queue_snapshots": "DELETE FROM queue_snapshots WHERE at < ?",
+            # Keep each agent's latest state however old, so the board still knows who is offline.
+            "agent_states": "DELETE FROM agent_states WHERE since < ? AND since < (SELECT MAX(b.since) FROM "
+            "agent_states b WHERE b.source = agent_states.source AND b.agent = agent_states.agent)",
+        }
+        removed: dict[str, int] = {}
+        with self.transaction() as conn:
+            for table, sql in statements.items():
+                removed[table] = conn.execute(sql, (before,)).rowcount
+        return removed
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query and return its rows (sqlite3.Row: by index or by column name)."""
+        with self._lock:
+            try:
+                cursor = self._conn.execute(sql, params)
+                cursor.row_factory = sqlite3.Row
+                return cursor.fetchall()
+            except sqlite3.DatabaseError as error:
+                raise StoreError(_explain(error, self.path)) from None
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read: every query inside sees the same moment of the cache."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def sync_states(self) -> list[SyncState]:
+        return [_sync_state(row) for row in self.query("SELECT * FROM sync_state ORDER BY source")]
+
+    def sync_state(self, source: str) -> SyncState | None:
+        rows = self.query("SELECT * FROM sync_state WHERE source = ?", (source,))
+        return _sync_state(rows[0]) if rows else None
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for doctor and tests."""
+        return {
+            table: self.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+            for table in ("cases", "contacts", "agent_states", "ratings", "queue_snapshots")
+        }
+
+
+def _sync_state(row: sqlite3.Row) -> SyncState:
+    values = dict(row)
+    values["cursor"] = json.loads(values["cursor"]) if values["cursor"] else None
+    return SyncState(**values)
+
+
+def _statements(script: str) -> Iterable[str]:
+    for statement in script.split(";"):
+        if statement.strip():
+            yield statement
+
+
+def _make_private_dir(folder: Path) -> None:
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+
+
+def _explain(error: sqlite3.DatabaseError, path: Path) -> str:
+    text = str(error)
+    if "readonly" in text or "read-only" in text:
+        return f"cache {path} is read-only: {text}; check the file's permissions or use another [cache] path"
+    if "disk is full" in text or "database or disk is full" in text:
+        return f"cache {path}: the disk is full; free space, the cache is unchanged"
+    if "not a database" in text or "malformed" in text:
+        return f"cache {path} is not a shiftboard cache or is damaged ({text}); move it aside"
+    if "unable to open" in text:
+        return f"cache {path} cannot be opened ({text}); check the folder exists and is writable"
+    return f"cache {path}: {text}"

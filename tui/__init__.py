@@ -1,0 +1,1 @@
+"""The Textual board: the only code that imports textual."""

@@ -1,0 +1,1 @@
+"""Screens pushed over the board: drill-down tables, row details, help."""
