@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shiftboard import metrics
-from shiftboard.collector import Collector
+from shiftboard.collector import Collector, CollectorLock
 from shiftboard.config import ConfigError, Settings, load_settings
 from shiftboard.health import health
 from shiftboard.store import Store, StoreError
@@ -213,7 +213,10 @@ def run_collect(settings: Settings) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    lock = CollectorLock(settings.cache.resolved_path())
     with open_store(settings) as store:
+        if not lock.acquire():
+            raise UsageError(f"another collector is already writing {store.path} (lock {lock.path})")
         collector = Collector(store, sources, retention_days=settings.cache.retention_days)
         print(
             f"shiftboard: collecting {len(collector.runners)} source(s) into {store.path}; Ctrl+C stops",
