@@ -77,7 +77,7 @@ class FetchResult:
     more: bool = False
 
 
-@dataclass(slots=True)
+@dataclass
 class AdapterContext:
     """What an adapter may use from its surroundings; tests replace any part."""
 
