@@ -127,7 +127,7 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
 
 def snapshot_data(settings: Settings, store: Store, at: float, since: float | None) -> dict[str, Any]:
     """The snapshot document: figures per queue plus each source's health."""
-    data = metrics.compute(store, settings.metrics, at, since)
+    data = metrics.compute(store, settings.metrics, at, since, costs=settings.costs)
     states = {s.source: s for s in store.sync_states()}
     data["sources"] = [health(s, states.get(s.name), at).as_json() for s in settings.source_settings()]
     return {"at": data["at"], "since": data["since"], "sources": data["sources"], "queues": data["queues"]}

@@ -82,6 +82,10 @@ MIGRATIONS: tuple[str, ...] = (
         skipped_total INTEGER NOT NULL DEFAULT 0, last_skipped_sample TEXT
     );
     """,
+    # 2: first replies in a window are read by time (metrics: first reply time), like created and solved.
+    """
+    CREATE INDEX cases_first_reply ON cases (first_reply_at) WHERE first_reply_at IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
