@@ -30,6 +30,8 @@ class BusinessCalendar:
         self._day = lru_cache(maxsize=4096)(self._day_uncached)
         #: ``add`` remembered: SLA due times of open cases are asked again on every refresh.
         self.add_cached = lru_cache(maxsize=65536)(self.add)
+        #: ``seconds`` remembered: first-reply times of the window are asked again on every refresh.
+        self.seconds_cached = lru_cache(maxsize=65536)(self.seconds)
 
     def _day_uncached(self, day: date) -> tuple[float, float] | None:
         if day.weekday() not in self._days or day in self._holidays:
@@ -45,8 +47,9 @@ class BusinessCalendar:
         """The open intervals clipped to [start, end), in time order."""
         if end <= start:
             return
-        day = self._local_date(start) - timedelta(days=1)
-        last = self._local_date(end) + timedelta(days=1)
+        # A day's opening lies inside that local day, so the days of start and end bound the search.
+        day = self._local_date(start)
+        last = self._local_date(end)
         while day <= last:
             span = self._day(day)
             if span is not None:

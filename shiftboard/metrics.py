@@ -317,6 +317,23 @@ class _Cases:
         self.oldest: float | None = None
         self.next_breach: float | None = None
 
+    def merge(self, other: _Cases) -> None:
+        for name in ("created", "created_solved", "solved", "fcr_known", "fcr_yes", "reopened", "open"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sla_breached += other.sla_breached
+        self.sla_at_risk += other.sla_at_risk
+        self.resolution += other.resolution
+        self.first_reply += other.first_reply
+        self.first_reply_business += other.first_reply_business
+        for name in ("by_status", "by_priority", "by_channel", "by_assignee"):
+            getattr(self, name).update(getattr(other, name))
+        for bucket, count in other.by_age.items():
+            self.by_age[bucket] += count
+        if other.oldest is not None and (self.oldest is None or other.oldest < self.oldest):
+            self.oldest = other.oldest
+        if other.next_breach is not None and (self.next_breach is None or other.next_breach < self.next_breach):
+            self.next_breach = other.next_breach
+
     def figures(self, at: float) -> dict[str, Any]:
         """Case figures at ``at`` (deleted cases never count).
 
@@ -515,37 +532,36 @@ def _queues(raw: str | None) -> tuple[str, ...]:
 
 # -- the whole snapshot ---------------------------------------------------------------------------------------------
 
-# Distinct keys of a table by a skip-scan over its primary key: one index seek per key, not a scan of history.
-_RATING_COLUMNS = ("kind", "score", "scale_min", "scale_max", "rated_at", "comment", "case_id", "agent")
-_AGENTS_AT = """
-WITH RECURSIVE k(source, agent) AS (
-    SELECT * FROM (SELECT source, agent FROM agent_states ORDER BY source, agent LIMIT 1)
+
+# Each key's latest row at or before a moment, found by a skip-scan: the distinct sources, then each source's
+# distinct keys, one primary-key seek each (MIN over an index prefix), so the cost follows the number of agents or
+# queues, not the length of their history.
+def _latest_sql(table: str, key: str, time: str, op: str) -> str:
+    return f"""
+WITH RECURSIVE
+src(source) AS (
+    SELECT MIN(source) FROM {table}
     UNION ALL
-    SELECT (SELECT s.source FROM agent_states s WHERE (s.source, s.agent) > (k.source, k.agent)
-            ORDER BY s.source, s.agent LIMIT 1),
-           (SELECT s.agent FROM agent_states s WHERE (s.source, s.agent) > (k.source, k.agent)
-            ORDER BY s.source, s.agent LIMIT 1)
-    FROM k WHERE k.source IS NOT NULL
+    SELECT (SELECT MIN(t.source) FROM {table} t WHERE t.source > src.source) FROM src WHERE src.source IS NOT NULL
+),
+k(source, key) AS (
+    SELECT source, (SELECT MIN(t.{key}) FROM {table} t WHERE t.source = src.source) FROM src
+    WHERE src.source IS NOT NULL
+    UNION ALL
+    SELECT k.source, (SELECT MIN(t.{key}) FROM {table} t WHERE t.source = k.source AND t.{key} > k.key) FROM k
+    WHERE k.key IS NOT NULL
 )
-SELECT x.source, x.agent, x.since, x.state, x.queues FROM k
-JOIN agent_states x ON x.source = k.source AND x.agent = k.agent
- AND x.since = (SELECT MAX(since) FROM agent_states m WHERE m.source = k.source AND m.agent = k.agent AND m.since < ?)
+SELECT x.* FROM k JOIN {table} x ON x.source = k.source AND x.{key} = k.key
+ AND x.{time} = (SELECT MAX(m.{time}) FROM {table} m WHERE m.source = k.source AND m.{key} = k.key AND m.{time} {op} ?)
+WHERE k.key IS NOT NULL
 """
 
-_SNAPSHOTS_AT = """
-WITH RECURSIVE k(source, queue) AS (
-    SELECT * FROM (SELECT source, queue FROM queue_snapshots ORDER BY source, queue LIMIT 1)
-    UNION ALL
-    SELECT (SELECT s.source FROM queue_snapshots s WHERE (s.source, s.queue) > (k.source, k.queue)
-            ORDER BY s.source, s.queue LIMIT 1),
-           (SELECT s.queue FROM queue_snapshots s WHERE (s.source, s.queue) > (k.source, k.queue)
-            ORDER BY s.source, s.queue LIMIT 1)
-    FROM k WHERE k.source IS NOT NULL
-)
-SELECT x.* FROM k
-JOIN queue_snapshots x ON x.source = k.source AND x.queue = k.queue
- AND x.at = (SELECT MAX(at) FROM queue_snapshots m WHERE m.source = k.source AND m.queue = k.queue AND m.at <= ?)
-"""
+
+_RATING_COLUMNS = ("kind", "score", "scale_min", "scale_max", "rated_at", "comment", "case_id", "agent")
+#: Each agent's state at the moment given (its latest change strictly before it).
+_AGENTS_AT = _latest_sql("agent_states", "agent", "since", "<")
+#: Each source's latest snapshot of each queue at or before the moment given.
+_SNAPSHOTS_AT = _latest_sql("queue_snapshots", "queue", "at", "<=")
 
 
 def compute(
@@ -568,11 +584,14 @@ def compute(
     cases: dict[str, _Cases] = defaultdict(_Cases)
     ratings: dict[str, _Ratings] = defaultdict(_Ratings)
     ratings[ALL] = _Ratings()
-    cases[ALL] = _Cases()
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
         _read_contacts(conn, p, contacts, settings)
         _read_cases(conn, p, cases, settings, zone)
+        cases[ALL] = _Cases()
+        for name, acc in list(cases.items()):
+            if name != ALL:
+                cases[ALL].merge(acc)
         for r in conn.execute(
             """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
                       COALESCE(r.queue, c.queue) FROM ratings r
@@ -584,7 +603,7 @@ def compute(
             ratings[ALL].add(row)
             if r[8] is not None:
                 ratings[r[8]].add(row)
-        initial = conn.execute(_AGENTS_AT, (since,)).fetchall()
+        initial = [(r[0], r[1], r[2], r[3], r[5]) for r in conn.execute(_AGENTS_AT, (since,))]
         changes = conn.execute(
             "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?",
             (since, at),
@@ -694,25 +713,27 @@ def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) 
 
 
 def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], settings: MetricsSettings) -> None:
-    # Offers in the window, classified by SQL so Python only appends: 1 answered, 2 abandoned, 0 neither yet.
-    for queue, channel, blocked, outcome, wait in conn.execute(
-        """SELECT queue, channel, blocked,
-                  CASE WHEN answered_at < :at THEN 1 WHEN abandoned_at < :at THEN 2 ELSE 0 END,
-                  CASE WHEN answered_at < :at THEN answered_at - offered_at
-                       WHEN abandoned_at < :at THEN abandoned_at - offered_at END
-           FROM contacts WHERE offered_at >= :since AND offered_at < :at""",
+    # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
+    for queue, channel, blocked, count in conn.execute(
+        """SELECT queue, channel, blocked, COUNT(*) FROM contacts WHERE offered_at >= :since AND offered_at < :at
+           GROUP BY queue, channel, blocked""",
         p,
     ):
         acc = contacts[queue]
         if blocked:
-            acc.blocked += 1
-            continue
-        acc.offered += 1
-        acc.by_channel[channel] += 1
-        if outcome == 1:
-            acc.waits_answered.append(wait)
-        elif outcome == 2:
-            acc.waits_abandoned.append(wait)
+            acc.blocked += count
+        else:
+            acc.offered += count
+            acc.by_channel[channel] += count
+    for queue, answered, wait in conn.execute(
+        """SELECT queue, answered_at < :at,
+                  CASE WHEN answered_at < :at THEN answered_at ELSE abandoned_at END - offered_at
+           FROM contacts WHERE offered_at >= :since AND offered_at < :at AND blocked = 0
+             AND (answered_at < :at OR abandoned_at < :at)""",
+        p,
+    ):
+        acc = contacts[queue]
+        (acc.waits_answered if answered else acc.waits_abandoned).append(wait)
     for queue, count, oldest in conn.execute(
         """SELECT queue, COUNT(*), MIN(offered_at) FROM contacts
            WHERE offered_at >= :horizon AND offered_at < :at AND blocked = 0
@@ -756,86 +777,135 @@ def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts],
 def _read_cases(
     conn: Any, p: dict[str, Any], cases: dict[str, _Cases], settings: MetricsSettings, zone: tzinfo
 ) -> None:
-    at = p["at"]
+    """Read the case figures per queue; "all" is added up from the queues afterwards."""
     calendar = _calendar(settings, zone)
     for queue, count, solved in conn.execute(
         """SELECT queue, COUNT(*), SUM(solved_at IS NOT NULL AND solved_at < :at) FROM cases
            WHERE created_at >= :since AND created_at < :at AND status != 'deleted' GROUP BY queue""",
         p,
     ):
-        for acc in (cases[queue], cases[ALL]):
-            acc.created += count
-            acc.created_solved += solved
-    for queue, created, solved_at, replies, reopens in conn.execute(
-        """SELECT queue, created_at, solved_at, agent_replies, reopens FROM cases
+        acc = cases[queue]
+        acc.created += count
+        acc.created_solved += solved
+    for queue, duration, replies, reopens in conn.execute(
+        """SELECT queue, solved_at - created_at, agent_replies, reopens FROM cases
            WHERE solved_at >= :since AND solved_at < :at AND status != 'deleted'""",
         p,
     ):
-        for acc in (cases[queue], cases[ALL]):
-            acc.solved += 1
-            acc.resolution.append(solved_at - created)
-            if replies is not None:
-                acc.fcr_known += 1
-                acc.fcr_yes += replies <= 1 and not reopens
-            acc.reopened += bool(reopens)
+        acc = cases[queue]
+        acc.solved += 1
+        acc.resolution.append(duration)
+        if replies is not None:
+            acc.fcr_known += 1
+            acc.fcr_yes += replies <= 1 and not reopens
+        acc.reopened += bool(reopens)
+    between = calendar.seconds_cached
     for queue, created, first_reply in conn.execute(
         """SELECT queue, created_at, first_reply_at FROM cases
            WHERE first_reply_at >= :since AND first_reply_at < :at AND status != 'deleted'""",
         p,
     ):
-        calendar_s = first_reply - created
-        business_s = calendar.seconds(created, first_reply)
-        for acc in (cases[queue], cases[ALL]):
-            acc.first_reply.append(calendar_s)
-            acc.first_reply_business.append(business_s)
-    targets = {
-        priority: (
-            None if t.first_reply_min is None else t.first_reply_min * 60,
-            None if t.resolution_min is None else t.resolution_min * 60,
-            t.business_hours,
-        )
-        for priority, t in settings.sla.items()
-    }
-    risk_s = settings.sla_at_risk_min * 60
-    due_business = calendar.add_cached
-    for queue, status, priority, channel, assignee, created, first_reply in conn.execute(
-        f"""SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
-            WHERE status IN {OPEN_SQL} AND created_at < :at
-            UNION ALL
-            SELECT queue, 'open', priority, channel, assignee, created_at, first_reply_at FROM cases
-            WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'""",
-        p,
+        acc = cases[queue]
+        acc.first_reply.append(first_reply - created)
+        acc.first_reply_business.append(between(created, first_reply))
+
+    # The backlog: open at ``at`` = open now, or solved/closed at or after ``at`` (then counted as "open").
+    open_rows = f"""
+        SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
+        WHERE status IN {OPEN_SQL} AND created_at < :at
+        UNION ALL
+        SELECT queue, 'open', priority, channel, assignee, created_at, first_reply_at FROM cases
+        WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'"""
+    age = "CASE WHEN :at - created_at < 3600 THEN 0 WHEN :at - created_at < 14400 THEN 1 "
+    age += "WHEN :at - created_at < 86400 THEN 2 ELSE 3 END"
+    for queue, count, oldest in conn.execute(
+        f"SELECT queue, COUNT(*), MIN(created_at) FROM ({open_rows}) GROUP BY 1", p
     ):
-        age = at - created
-        bucket = next(name for name, limit in AGE_BUCKETS if age < limit)
-        remaining: float | None = None
-        target = targets.get(priority)
-        if target is not None:
-            first_target, resolution_target, business = target
-            dues = []
-            if first_target is not None and (first_reply is None or first_reply >= at):
-                dues.append(due_business(created, first_target) if business else created + first_target)
-            if resolution_target is not None:
-                dues.append(due_business(created, resolution_target) if business else created + resolution_target)
-            dues = [d for d in dues if d is not None]
-            if dues:
-                remaining = min(dues) - at
-        for acc in (cases[queue], cases[ALL]):
-            acc.open += 1
-            acc.by_status[status] += 1
-            acc.by_priority[priority] += 1
-            acc.by_channel[channel or UNKNOWN] += 1
-            acc.by_assignee[assignee or UNASSIGNED] += 1
-            acc.by_age[bucket] += 1
-            if acc.oldest is None or created < acc.oldest:
-                acc.oldest = created
-            if remaining is not None:
-                if remaining <= 0:
-                    acc.sla_breached += 1
-                else:
-                    acc.sla_at_risk += remaining <= risk_s
-                    if acc.next_breach is None or remaining < acc.next_breach:
-                        acc.next_breach = remaining
+        cases[queue].open = count
+        cases[queue].oldest = oldest
+    for column, attribute, default in (
+        ("status", "by_status", None),
+        ("priority", "by_priority", None),
+        ("channel", "by_channel", UNKNOWN),
+        ("assignee", "by_assignee", UNASSIGNED),
+    ):
+        for queue, value, count in conn.execute(
+            f"SELECT queue, {column}, COUNT(*) FROM ({open_rows}) GROUP BY 1, 2", p
+        ):
+            getattr(cases[queue], attribute)[default if value is None else value] += count
+    names = [name for name, _ in AGE_BUCKETS]
+    for queue, bucket, count in conn.execute(f"SELECT queue, {age}, COUNT(*) FROM ({open_rows}) GROUP BY 1, 2", p):
+        cases[queue].by_age[names[bucket]] += count
+    _read_sla(conn, p, cases, settings, calendar, open_rows)
+
+
+def _read_sla(
+    conn: Any,
+    p: dict[str, Any],
+    cases: dict[str, _Cases],
+    settings: MetricsSettings,
+    calendar: BusinessCalendar,
+    open_rows: str,
+) -> None:
+    # Calendar targets are plain sums, so SQL counts them; business-hours targets need the calendar, in Python.
+    risk_s = settings.sla_at_risk_min * 60
+    calendar_targets = {k: t for k, t in settings.sla.items() if not t.business_hours}
+    business_targets = {k: t for k, t in settings.sla.items() if t.business_hours}
+    q = dict(p, risk=risk_s)
+
+    def case_sql(attr: str) -> str:
+        whens = []
+        for i, (priority, target) in enumerate(calendar_targets.items()):
+            minutes = getattr(target, attr)
+            if minutes is not None:
+                q[f"p{i}"], q[f"{attr}{i}"] = priority, minutes * 60
+                whens.append(f"WHEN :p{i} THEN created_at + :{attr}{i}")
+        return f"CASE priority {' '.join(whens)} END" if whens else "NULL"
+
+    first = f"CASE WHEN first_reply_at IS NULL OR first_reply_at >= :at THEN {case_sql('first_reply_min')} END"
+    resolution = case_sql("resolution_min")
+    due = "CASE WHEN f IS NULL THEN r WHEN r IS NULL THEN f ELSE MIN(f, r) END"
+    if calendar_targets:
+        for queue, breached, at_risk, next_due in conn.execute(
+            f"""SELECT queue, SUM(due <= :at), SUM(due > :at AND due <= :at + :risk),
+                       MIN(CASE WHEN due > :at THEN due END)
+                FROM (SELECT queue, {due} AS due
+                      FROM (SELECT queue, {first} AS f, {resolution} AS r FROM ({open_rows})))
+                WHERE due IS NOT NULL GROUP BY queue""",
+            q,
+        ):
+            acc = cases[queue]
+            acc.sla_breached += breached
+            acc.sla_at_risk += at_risk
+            if next_due is not None:
+                acc.next_breach = next_due - p["at"]
+    if not business_targets:
+        return
+    at = p["at"]
+    add = calendar.add_cached
+    names = {f"b{i}": priority for i, priority in enumerate(business_targets)}
+    marks = ", ".join(f":{name}" for name in names)
+    for queue, priority, created, first_reply in conn.execute(
+        f"SELECT queue, priority, created_at, first_reply_at FROM ({open_rows}) WHERE priority IN ({marks})",
+        {**p, **names},
+    ):
+        target = business_targets[priority]
+        dues = []
+        if target.first_reply_min is not None and (first_reply is None or first_reply >= at):
+            dues.append(add(created, target.first_reply_min * 60))
+        if target.resolution_min is not None:
+            dues.append(add(created, target.resolution_min * 60))
+        dues = [d for d in dues if d is not None]
+        if not dues:
+            continue
+        remaining = min(dues) - at
+        acc = cases[queue]
+        if remaining <= 0:
+            acc.sla_breached += 1
+        else:
+            acc.sla_at_risk += remaining <= risk_s
+            if acc.next_breach is None or remaining < acc.next_breach:
+                acc.next_breach = remaining
 
 
 _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}
