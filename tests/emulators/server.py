@@ -59,6 +59,12 @@ class Fault:
 Handler = Callable[[Request], Response]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out and hung up (the point of a "slow" fault) is not an error worth printing.
+        pass
+
+
 class EmulatorServer:
     """Serves ``handler`` on 127.0.0.1:<free port> in a background thread. Use as a context manager."""
 
@@ -97,7 +103,7 @@ class EmulatorServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
