@@ -54,6 +54,8 @@ class Fault:
     kind: str  # "429", "500", "502", "503", "slow", "truncated", "401", "html"
     retry_after: float | None = None
     delay_s: float = 0.0
+    #: Only a request whose path contains this text takes the fault (None: the next request, whatever it is).
+    path: str | None = None
 
 
 Handler = Callable[[Request], Response]
@@ -114,7 +116,9 @@ class EmulatorServer:
     def _answer(self, request: Request) -> Response:
         with self._lock:
             self.requests.append(request)
-            fault = self.faults.popleft() if self.faults else None
+            fault = next((f for f in self.faults if f.path is None or f.path in request.path), None)
+            if fault is not None:
+                self.faults.remove(fault)
         if fault is not None:
             if fault.kind == "slow":
                 time.sleep(fault.delay_s)
