@@ -76,7 +76,8 @@ CHANNELS = {
 }
 # Zendesk also sends via.channel as an integer "via id"; only ids verified in the via-types table are mapped.
 VIA_IDS = {0: "web", 4: "email", 5: "api", 29: "chat", 33: "voice", 34: "voice", 35: "voice", 44: "voice"}
-PHASES = ("groups", "tickets", "ratings", "calls", "talk")
+#: Streams whose 403/404 is skipped (with a reason) instead of failing the sync, and the key that turns each off.
+OPTIONAL_PHASES = {"ratings": "ratings", "calls": "talk_history", "talk": "talk"}
 
 
 class ZendeskSettings(HttpSourceSettings):
@@ -228,7 +229,16 @@ class ZendeskAdapter(Adapter):
             self._seen_cursors.clear()
         batch = Batch()
         handler = getattr(self, f"_fetch_{phase}")
-        phase_done = handler(state, at, batch)
+        try:
+            phase_done = handler(state, at, batch)
+        except SourceError as error:
+            # CSAT needs an admin token and Talk needs a Talk plan: a 403/404 there must not hide the tickets and
+            # the rest. The stream is skipped with a reason on the health line's skipped count; tickets still fail.
+            if phase not in OPTIONAL_PHASES or not str(error).startswith(("403", "404")):
+                raise
+            batch.skip(f"{phase}: {error}; turn {OPTIONAL_PHASES[phase]} off to stop asking")
+            state.pop("ratings_after", None)
+            phase_done = True
         if not phase_done:
             state["phase"] = phase
             return FetchResult(batch, state, more=True)

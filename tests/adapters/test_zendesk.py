@@ -390,6 +390,18 @@ def test_talk_overview_fills_the_snapshot_cumulative_fields(rig: Rig, store: Sto
     assert store.counts()["contacts"] == 0
 
 
+def test_a_forbidden_csat_endpoint_is_skipped_with_a_reason_and_the_rest_still_syncs(rig: Rig, store: Store) -> None:
+    rig.emulator.ratings_forbidden = True
+    assert rig.sync(store).error is None
+    assert stored_cases(store) == expected_cases(rig.emulator.data)
+    assert stored_contacts(store) == expected_contacts(rig.emulator.data)
+    assert store.counts()["ratings"] == 0
+    state = store.sync_state("zd")
+    assert state.skipped_total == 1
+    assert state.last_skipped_sample.startswith("ratings: 403 Forbidden")
+    assert "turn ratings off" in state.last_skipped_sample
+
+
 def test_settings_derive_url_from_subdomain_and_require_one() -> None:
     settings = ZendeskSettings(name="z", kind="zendesk", subdomain="acme", token_env="T", email="a@b.c")
     assert settings.url == "https://acme.zendesk.com"

@@ -246,6 +246,8 @@ class ZendeskEmulator:
     rate_limit: int = 700
     export_rate_limit: int | None = None
     expired: bool = False
+    #: Answer the CSAT endpoint with 403 (it is for admins only).
+    ratings_forbidden: bool = False
     #: The Retry-After values this emulator's own rate limiter has answered with, in order.
     retry_after_served: list[int] = field(default_factory=list)
     _window: dict[str, list[float]] = field(default_factory=dict)
@@ -330,6 +332,8 @@ class ZendeskEmulator:
                 return Response(404, {"error": "RecordNotFound", "description": "Not found"})
             return Response(200, {"ticket_metric": metric})
         if path == "/api/v2/satisfaction_ratings":
+            if self.ratings_forbidden:
+                return Response(403, {"error": "Forbidden", "description": "You do not have access to this page."})
             return self._ratings(request)
         if path == "/api/v2/channels/voice/stats/incremental/calls":
             return self._calls(request)
