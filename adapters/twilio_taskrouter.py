@@ -20,7 +20,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shiftboard.adapters.base import (
     Adapter,
@@ -63,7 +63,7 @@ class TwilioTaskRouterSettings(HttpSourceSettings):
     """A TaskRouter workspace. Basic auth with the Account SID (or an API key SID) and its token, both from env."""
 
     url: str = Field("https://taskrouter.twilio.com", description="TaskRouter API base URL.")
-    workspace_sid: str = Field(pattern=r"^WS[0-9a-fA-F]{32}$", description="The Workspace SID (WS…).")
+    workspace_sid: str = Field(description="The Workspace SID (WS followed by 32 hex digits).")
     account_sid_env: str = Field(
         "TWILIO_ACCOUNT_SID", min_length=1, description="Environment variable with the Account SID or API key SID."
     )
@@ -86,6 +86,13 @@ class TwilioTaskRouterSettings(HttpSourceSettings):
     rate_limit_reserve: int = Field(
         1, ge=0, description="Pause a second when X-Rate-Limit-Remaining falls to this many requests or fewer."
     )
+
+    @field_validator("workspace_sid")
+    @classmethod
+    def _workspace_sid(cls, value: str) -> str:
+        if not re.fullmatch(r"WS[0-9a-fA-F]{32}", value):
+            raise ValueError(f"expected WS followed by 32 hex digits, got {value[:40]!r}")
+        return value
 
 
 class TwilioTaskRouterAdapter(Adapter):

@@ -222,7 +222,7 @@ def test_slow_answers_time_out(rig: Rig, store: Store) -> None:
 
 
 def test_settings_validate_the_workspace_sid() -> None:
-    with pytest.raises(ValueError, match="workspace_sid"):
+    with pytest.raises(ValueError, match="WS followed by 32 hex digits"):
         TwilioTaskRouterSettings(name="t", kind="twilio_taskrouter", workspace_sid="not-a-sid")
     settings = TwilioTaskRouterSettings(name="t", kind="twilio_taskrouter", workspace_sid=WORKSPACE_SID)
     assert settings.url == "https://taskrouter.twilio.com"
