@@ -152,6 +152,11 @@ class TwilioTaskRouterAdapter(Adapter):
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
         return items, _next_query(meta.get("next_page_url"), path, params)
 
+    def check(self) -> str:
+        """Prove the credentials and the workspace: list the first page of task queues."""
+        queues, more = self._pages(f"{self._base}/TaskQueues", "task_queues", {"PageSize": self.settings.page_size})
+        return f"reachable, workspace {self.settings.workspace_sid}: {len(queues)}{'+' if more else ''} task queues"
+
     # -- the sync ------------------------------------------------------------------------------------------
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
@@ -189,8 +194,12 @@ class TwilioTaskRouterAdapter(Adapter):
                 continue
             realtime = self._get(f"{path}/RealTimeStatistics", channel)
             snapshot = QueueSnapshot(source=self.name, queue=str(name), at=at)
-            self._apply_realtime(snapshot, realtime, at)
-            self._apply_cumulative(snapshot, path, at, channel)
+            try:
+                self._apply_realtime(snapshot, realtime, at)
+                self._apply_cumulative(snapshot, path, at, channel)
+            except (ValueError, TypeError, AttributeError) as error:
+                batch.skip(f"queue {name}: malformed statistics ({error})")
+                continue
             batch.queue_snapshots.append(snapshot)
 
     def _apply_realtime(self, snapshot: QueueSnapshot, body: dict[str, Any], at: float) -> None:

@@ -216,6 +216,11 @@ class ZendeskAdapter(Adapter):
             raise ConfigurationError("nothing to read: tickets, ratings and talk are all off")
         return phases
 
+    def check(self) -> str:
+        """Prove the credentials: list the account's groups (any agent may)."""
+        body = self._get("/api/v2/groups.json")
+        return f"reachable, {len(body.get('groups') or [])} groups on the first page"
+
     # -- the sync ------------------------------------------------------------------------------------------
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:

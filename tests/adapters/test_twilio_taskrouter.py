@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shiftboard.adapters.twilio_taskrouter import TwilioTaskRouterSettings
+from shiftboard.adapters.twilio_taskrouter import TwilioTaskRouterAdapter, TwilioTaskRouterSettings
 from shiftboard.collector import Collector
 from shiftboard.config import MetricsSettings
 from shiftboard.health import health
@@ -116,16 +116,18 @@ def test_full_sync_equals_the_emulator_data_under_429s_and_5xx(rig: Rig, store: 
         Fault("429", retry_after=4, path="/Workers"),
         Fault("502", path="/Tasks/"),
     )
-    outcome = rig.sync(store, rig.settings(page_size=4))
+    outcome = rig.sync(store, rig.settings(page_size=2))
 
     assert outcome.error is None
     data = rig.emulator.data
     assert stored_snapshots(store) == expected_snapshots(data)
     assert stored_agents(store) == expected_agents(data)
     assert 2 in rig.waits and 4 in rig.waits
-    # Workers came in pages of 4 by meta.next_page_url; each worker once.
+    # Queues and workers came in pages of 2 by meta.next_page_url (+ one 429 each); each worker once.
     worker_pages = [r for r in rig.server.requests if r.path.endswith("/Workers")]
-    assert len(worker_pages) == -(-len(data.workers) // 4) + 1  # + the 429
+    assert len(worker_pages) == -(-len(data.workers) // 2) + 1
+    queue_pages = [r for r in rig.server.requests if r.path.endswith("/TaskQueues")]
+    assert len(queue_pages) == -(-len(data.queues) // 2) + 1
     assert store.counts()["agent_states"] == len(data.workers)
     cumulative = [r for r in rig.server.requests if r.path.endswith("/CumulativeStatistics")]
     assert {(r.arg("StartDate"), r.arg("EndDate"), r.arg("SplitByWaitTime")) for r in cumulative} == {
@@ -227,3 +229,21 @@ def test_settings_validate_the_workspace_sid() -> None:
     settings = TwilioTaskRouterSettings(name="t", kind="twilio_taskrouter", workspace_sid=WORKSPACE_SID)
     assert settings.url == "https://taskrouter.twilio.com"
     assert settings.token_env == "TWILIO_AUTH_TOKEN"
+
+
+def test_truncated_json_fails_one_sync_and_the_next_recovers(rig: Rig, store: Store) -> None:
+    rig.server.inject(Fault("truncated", path="/Workers"))
+    outcome = rig.sync(store)
+    assert outcome.error is not None and outcome.error.startswith("answer is not JSON")
+    # The statistics step was committed before the workers page failed.
+    assert stored_snapshots(store) == expected_snapshots(rig.emulator.data)
+    assert rig.sync(store).error is None
+    assert stored_agents(store) == expected_agents(rig.emulator.data)
+
+
+def test_check_names_the_workspace(rig: Rig) -> None:
+    adapter = TwilioTaskRouterAdapter(rig.settings(), rig.context)
+    try:
+        assert adapter.check() == f"reachable, workspace {WORKSPACE_SID}: 3 task queues"
+    finally:
+        adapter.close()

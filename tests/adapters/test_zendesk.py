@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from shiftboard.adapters.zendesk import ZendeskSettings
+from shiftboard.adapters.zendesk import ZendeskAdapter, ZendeskSettings
 from shiftboard.collector import Collector
 from shiftboard.config import MetricsSettings
 from shiftboard.health import health
@@ -400,6 +400,28 @@ def test_a_forbidden_csat_endpoint_is_skipped_with_a_reason_and_the_rest_still_s
     assert state.skipped_total == 1
     assert state.last_skipped_sample.startswith("ratings: 403 Forbidden")
     assert "turn ratings off" in state.last_skipped_sample
+
+
+def test_a_malformed_ticket_is_skipped_with_its_id_and_the_rest_is_kept(rig: Rig, store: Store) -> None:
+    good = expected_cases(rig.emulator.data)
+    last = rig.emulator.data.stream[-1]
+    rig.emulator.data.stream.append({**last, "id": 9999, "status": "sparkly"})
+    rig.emulator.data.stream.append({**last, "id": 9998, "created_at": "yesterday"})
+    rig.emulator.data.metrics[9999] = rig.emulator.data.metrics[9998] = rig.emulator.data.metrics[last["id"]]
+
+    assert rig.sync(store, rig.settings(ratings=False, talk=False, talk_history="off")).error is None
+    assert stored_cases(store) == good
+    state = store.sync_state("zd")
+    assert state.skipped_total == 2
+    assert state.last_skipped_sample == "ticket 9998: not an ISO-8601 time: 'yesterday'"
+
+
+def test_check_reaches_the_account(rig: Rig) -> None:
+    adapter = ZendeskAdapter(rig.settings(), rig.context)
+    try:
+        assert adapter.check() == "reachable, 2 groups on the first page"
+    finally:
+        adapter.close()
 
 
 def test_settings_derive_url_from_subdomain_and_require_one() -> None:
