@@ -390,7 +390,10 @@ class ZendeskAdapter(Adapter):
         newest = int(since)
         for item in body.get("satisfaction_ratings") or []:
             rating = self._rating(item, batch)
-            created = parse_time(item.get("created_at")) if isinstance(item, dict) else None
+            try:
+                created = parse_time(item.get("created_at")) if isinstance(item, dict) else None
+            except ValueError:
+                created = None  # _rating has counted it when it had no usable time
             if created is not None:
                 newest = max(newest, int(created))
             if rating is not None:
@@ -502,7 +505,7 @@ class ZendeskAdapter(Adapter):
                 queue=self.settings.talk_queue,
                 offered_at=offered,
                 channel="voice",
-                customer=_str_or_none(call.get("customer_id") or call.get("phone_number")),
+                customer=_str_or_none(call.get("customer_id")),
                 agent=_str_or_none(call.get("agent_id")) if answered_at is not None else None,
                 answered_at=answered_at,
                 ended_at=ended_at,
