@@ -134,13 +134,22 @@ def expected_contacts(data) -> dict[str, tuple]:
         abandoned = offered + c["wait_time"] if status.startswith("abandoned") else None
         ended = offered + c["duration"] if status in ("completed", "voicemail") else None
         agent = str(c["agent_id"]) if answered is not None else None
-        result[str(c["id"])] = ("Talk", offered, answered, abandoned, ended, agent, c["wrap_up_time"])
+        result[str(c["id"])] = (
+            "Talk",
+            offered,
+            answered,
+            abandoned,
+            ended,
+            agent,
+            c["wrap_up_time"],
+            str(c["customer_id"]),
+        )
     return result
 
 
 def stored_contacts(store: Store) -> dict[str, tuple]:
     rows = store.query(
-        "SELECT id, queue, offered_at, answered_at, abandoned_at, ended_at, agent, wrap_up_s FROM contacts"
+        "SELECT id, queue, offered_at, answered_at, abandoned_at, ended_at, agent, wrap_up_s, customer FROM contacts"
         " WHERE source = 'zd'"
     )
     return {r["id"]: tuple(r)[1:] for r in rows}

@@ -152,6 +152,7 @@ def generate(seed: int, now: float, *, tickets: int = 45, calls: int = 40, agent
                 "created_at": iso(created),
                 "direction": "outbound" if number % 9 == 0 else "inbound",
                 "agent_id": rng.choice([7001, 7002, 7003]) if status == "completed" else None,
+                "customer_id": 5000 + rng.randint(0, 20),
                 "completion_status": status,
                 "wait_time": wait,
                 "time_to_answer": wait if status == "completed" else None,
