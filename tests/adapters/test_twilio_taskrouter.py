@@ -149,6 +149,25 @@ def test_board_figures_equal_the_ground_truth(rig: Rig, store: Store) -> None:
     assert stored_snapshots(store) == expected_snapshots(data)
 
 
+def test_snapshot_queue_figures_equal_the_ground_truth(rig: Rig, store: Store) -> None:
+    """Per-queue contact figures from the snapshots. Runs once metrics.py reads QueueSnapshot rows (issue 3)."""
+    assert rig.sync(store).error is None
+    settings = MetricsSettings(timezone="UTC", service_level_threshold_s=20, short_abandon_s=5)
+    figures = compute(store, settings, at=NOW, since=MIDNIGHT)["queues"]
+    data = rig.emulator.data
+    if not set(data.queues.values()) <= set(figures):
+        pytest.skip("this metrics.py does not read QueueSnapshot rows yet")
+    for name, row in expected_snapshots(data).items():
+        waiting, longest, _, _, _, offered, answered, abandoned, _, within, _, _, wait_total = row
+        contacts = figures[name]["contacts"]
+        assert (contacts["offered"], contacts["answered"], contacts["abandoned"]) == (offered, answered, abandoned)
+        assert (contacts["waiting_now"], contacts["longest_wait_s"]) == (waiting, longest)
+        assert contacts["asa_s"] == pytest.approx(wait_total / answered)
+        assert contacts["service_level_pct_by_policy"]["all_abandons"] == pytest.approx(
+            100 * within / (answered + abandoned)
+        )
+
+
 @pytest.mark.parametrize(("unit", "named"), [("s", True), ("ms", True), ("s", False)])
 def test_longest_wait_whichever_unit_the_age_is_in(rig: Rig, store: Store, unit: str, named: bool) -> None:
     rig.emulator.age_unit = unit
