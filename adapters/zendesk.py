@@ -336,6 +336,8 @@ class ZendeskAdapter(Adapter):
         try:
             if ident is None:
                 raise ValueError("no id")
+            # With custom statuses active, ``status`` still holds the status category, which is what the board
+            # needs; custom_status_id only names the tenant's finer label, so it is not looked up.
             status = STATUSES.get(str(ticket.get("status") or "").lower())
             if status is None:
                 raise ValueError(f"unknown status {ticket.get('status')!r}")
