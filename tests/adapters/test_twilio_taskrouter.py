@@ -250,10 +250,17 @@ def test_settings_validate_the_workspace_sid() -> None:
     assert settings.token_env == "TWILIO_AUTH_TOKEN"
 
 
-def test_truncated_json_fails_one_sync_and_the_next_recovers(rig: Rig, store: Store) -> None:
+def test_one_truncated_answer_is_retried_transparently(rig: Rig, store: Store) -> None:
     rig.server.inject(Fault("truncated", path="/Workers"))
+    assert rig.sync(store).error is None
+    assert stored_agents(store) == expected_agents(rig.emulator.data)
+
+
+def test_truncated_json_fails_one_sync_and_the_next_recovers(rig: Rig, store: Store) -> None:
+    rig.server.inject(*[Fault("truncated", path="/Workers")] * 20)  # more than any retry budget
     outcome = rig.sync(store)
     assert outcome.error is not None and outcome.error.startswith("answer is not JSON")
+    rig.server.faults.clear()
     # The statistics step was committed before the workers page failed.
     assert stored_snapshots(store) == expected_snapshots(rig.emulator.data)
     assert rig.sync(store).error is None

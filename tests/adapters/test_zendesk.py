@@ -355,15 +355,17 @@ def test_slow_answers_time_out_and_are_retried(rig: Rig, store: Store) -> None:
 
 def test_truncated_json_fails_the_sync_and_the_next_sync_loses_nothing(rig: Rig, store: Store) -> None:
     settings = rig.settings()
-    rig.server.inject(Fault("truncated", path="/satisfaction_ratings"))
+    rig.server.inject(*[Fault("truncated", path="/satisfaction_ratings")] * 20)  # past any retry budget
     outcome = rig.sync(store, settings)
+    rig.server.faults.clear()
     assert outcome.error is not None and outcome.error.startswith("answer is not JSON")
     # The ticket pages committed before the cut answer stay.
     assert stored_cases(store) == expected_cases(rig.emulator.data)
     assert store.counts()["ratings"] == 0
 
-    rig.server.inject(Fault("html", path="/current_queue_activity"))
+    rig.server.inject(*[Fault("html", path="/current_queue_activity")] * 20)
     assert rig.sync(store, settings).error is not None
+    rig.server.faults.clear()
     assert rig.sync(store, settings).error is None
     assert stored_cases(store) == expected_cases(rig.emulator.data)
     assert store.counts()["ratings"] == sum(r["score"] in ("good", "bad") for r in rig.emulator.data.ratings)
