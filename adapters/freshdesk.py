@@ -180,6 +180,8 @@ class FreshdeskAdapter(Adapter):
 
     def _tickets_page(self, state: Cursor, at: float, batch: Batch) -> bool:
         since = self._window(state, "tickets", at)
+        if not state.get("tickets_next"):
+            self._groups = None  # a new pass: pick up renamed or added groups
         params = {
             "updated_since": format_time(since),
             "order_by": "updated_at",
@@ -261,14 +263,12 @@ class FreshdeskAdapter(Adapter):
         return status
 
     def _queue(self, group_id: object) -> str:
-        """The group's name (read once from /api/v2/groups), else its id; "unassigned" without a group."""
+        """The group's name (from /api/v2/groups, read once per pass over tickets), else its id."""
         if group_id is None:
             return "unassigned"
-        key = str(group_id)
-        if self._groups is None or key not in self._groups:
-            self._groups = self._read_groups() if self._groups is None else self._groups
-            self._groups.setdefault(key, key)
-        return self._groups[key]
+        if self._groups is None:
+            self._groups = self._read_groups()
+        return self._groups.get(str(group_id), str(group_id))
 
     def _read_groups(self) -> dict[str, str]:
         names: dict[str, str] = {}

@@ -90,7 +90,8 @@ def test_full_sync_equals_the_emulator_under_429s_and_5xx(store: Store) -> None:
     assert source_health(store, config, time.now).status == "ok"
     # Every ticket request carried updated_since, so the 30-day default window never applied.
     ticket_requests = [r for r in server.requests if r.path == "/api/v2/tickets"]
-    assert ticket_requests and all(r.arg("updated_since") or r.arg("page") != "1" for r in ticket_requests)
+    assert ticket_requests and all(r.arg("updated_since") for r in ticket_requests)
+    assert any(parse_time(t["created_at"]) < emulator.now - 30 * DAY for t in emulator.tickets)
 
 
 @pytest.mark.parametrize(
@@ -236,3 +237,15 @@ def test_rate_limit_reserve_ends_the_sync_early_and_the_next_one_resumes(store: 
         )
     assert outcome.error is None
     assert sorted(rows(store, "cases", "fd")) == sorted(str(t["id"]) for t in emulator.tickets)
+
+
+def test_the_emulator_applies_the_30_day_default_without_updated_since() -> None:
+    """The pitfall the adapter avoids is real in the emulator: no updated_since, no tickets older than 30 days."""
+    import httpx
+
+    emulator = FreshdeskEmulator().seed(count=60)
+    with EmulatorServer(emulator) as server:
+        answer = httpx.get(f"{server.url}/api/v2/tickets", params={"per_page": 100}, auth=(emulator.api_key, "X"))
+    ids = {t["id"] for t in answer.json()}
+    recent = {t["id"] for t in emulator.tickets if parse_time(t["created_at"]) >= emulator.now - 30 * DAY}
+    assert ids == recent and len(recent) < len(emulator.tickets)
