@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 
 from shiftboard import metrics
@@ -241,8 +242,6 @@ def test_rate_limit_reserve_ends_the_sync_early_and_the_next_one_resumes(store: 
 
 def test_the_emulator_applies_the_30_day_default_without_updated_since() -> None:
     """The pitfall the adapter avoids is real in the emulator: no updated_since, no tickets older than 30 days."""
-    import httpx
-
     emulator = FreshdeskEmulator().seed(count=60)
     with EmulatorServer(emulator) as server:
         answer = httpx.get(f"{server.url}/api/v2/tickets", params={"per_page": 100}, auth=(emulator.api_key, "X"))
