@@ -143,12 +143,18 @@ class FreshdeskAdapter(Adapter):
         since = state.get(f"{key}_since")
         return float(since) if since is not None else at - self.settings.initial_days * 86400
 
-    def _advance(self, state: Cursor, key: str, next_link: str | None, newest: float | None) -> bool:
-        """Record one page read; True when the stream is caught up (no next page)."""
+    def _advance(
+        self, state: Cursor, key: str, next_link: str | None, newest: float | None, *, capped: bool = True
+    ) -> bool:
+        """Record one page read; True when the stream is caught up (no next page).
+
+        ``capped`` streams restart their window after ``max_pages`` pages; that is only safe when the pages come in
+        time order (tickets, by ``order_by=updated_at``). Ratings have no documented order or cap: follow every link.
+        """
         if newest is not None:
             state[f"{key}_max"] = max(newest, state.get(f"{key}_max") or newest)
         pages = int(state.get(f"{key}_page", 0)) + 1
-        if next_link and pages < self.settings.max_pages:
+        if next_link and (pages < self.settings.max_pages or not capped):
             state[f"{key}_next"] = next_link
             state[f"{key}_page"] = pages
             return False
@@ -304,7 +310,7 @@ class FreshdeskAdapter(Adapter):
             if rating is not None:
                 batch.ratings.append(rating)
                 newest = rating.rated_at if newest is None else max(newest, rating.rated_at)
-        return self._advance(state, "ratings", next_link, newest)
+        return self._advance(state, "ratings", next_link, newest, capped=False)
 
     def _rating(self, row: Any, batch: Batch) -> Rating | None:
         ident = row.get("id") if isinstance(row, dict) else None

@@ -115,6 +115,9 @@ def test_page_cap_and_window_readings(
     assert {k: c["status"] for k, c in cases.items()} == {
         str(t["id"]): expected_status(t, stats) for t in emulator.tickets
     }
+    # Ratings come in id order, not time order, over more pages than max_pages: still all of them.
+    assert len(emulator.ratings) > 15
+    assert sorted(rows(store, "ratings", "fd")) == sorted(str(r["id"]) for r in emulator.ratings)
     pages = [int(r.arg("page") or 1) for r in server.requests if r.path == "/api/v2/tickets"]
     assert max(pages) <= (emulator_cap or adapter_pages) + 1
     assert len(pages) > 90 // 5  # it had to restart: more requests than pages of one window

@@ -13,6 +13,7 @@ values are accepted as epoch milliseconds or ISO-8601 either way.
 
 from __future__ import annotations
 
+import operator
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,7 +133,8 @@ class HubSpotEmulator:
             self.refusals += 1
             return _invalid(f"Cannot page beyond {self.search_cap} results", headers)
         groups = body.get("filterGroups") or []
-        rows = [t for t in self.tickets if not groups or any(_matches(t, g.get("filters", [])) for g in groups)]
+        compiled = [_compile(g.get("filters", [])) for g in groups]
+        rows = [t for t in self.tickets if not compiled or any(_matches(t, c) for c in compiled)]
         if sorts:
             key = sorts[0]["propertyName"]
             rows.sort(
@@ -201,21 +203,24 @@ def _number(value: Any) -> float:
         return round((parse_time(text) or 0.0) * 1000)
 
 
-def _matches(ticket: dict[str, Any], filters: list[dict[str, Any]]) -> bool:
-    for f in filters:
-        have = _value(ticket, f["propertyName"])
-        if have is None:
-            return False
-        want = _number(f.get("value"))
-        operator = f.get("operator")
-        ok = {
-            "EQ": have == want,
-            "GT": have > want,
-            "GTE": have >= want,
-            "LT": have < want,
-            "LTE": have <= want,
-        }.get(operator)
-        if not ok:
+_OPERATORS = {
+    "EQ": operator.eq,
+    "GT": operator.gt,
+    "GTE": operator.ge,
+    "LT": operator.lt,
+    "LTE": operator.le,
+}
+
+
+def _compile(filters: list[dict[str, Any]]) -> list[tuple[str, Any, float]]:
+    """Each filter as (property, comparison, value), parsed once per request rather than once per ticket."""
+    return [(f["propertyName"], _OPERATORS[f.get("operator", "EQ")], _number(f.get("value"))) for f in filters]
+
+
+def _matches(ticket: dict[str, Any], filters: list[tuple[str, Any, float]]) -> bool:
+    for name, compare, want in filters:
+        have = _value(ticket, name)
+        if have is None or not compare(have, want):
             return False
     return True
 
