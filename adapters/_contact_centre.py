@@ -89,15 +89,15 @@ class QueueSpec(BaseModel):
 
 DEFAULT_QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(
-        name="Billing", calls_per_hour=70, chats_per_hour=25, cases_per_hour=18,
+        name="Billing", calls_per_hour=70, chats_per_hour=25, cases_per_hour=12,
         handle_s=270, handle_cv=0.8, chat_handle_s=420, wrap_up_s=30, patience_s=200, capacity=12,
     ),
     QueueSpec(
-        name="Tech support", calls_per_hour=90, chats_per_hour=35, cases_per_hour=24,
+        name="Tech support", calls_per_hour=90, chats_per_hour=35, cases_per_hour=16,
         handle_s=420, handle_cv=0.9, chat_handle_s=600, wrap_up_s=45, patience_s=300, capacity=25,
     ),
     QueueSpec(
-        name="Sales", calls_per_hour=50, chats_per_hour=30, cases_per_hour=8,
+        name="Sales", calls_per_hour=50, chats_per_hour=30, cases_per_hour=6,
         handle_s=300, handle_cv=0.7, chat_handle_s=360, wrap_up_s=20, patience_s=150, capacity=6,
     ),
 )  # fmt: skip
@@ -611,7 +611,7 @@ class Run:
 
     def _initial_backlog(self, queue: _Queue, rng: random.Random) -> None:
         """Cases already open at the origin, created up to five days before it, so the backlog has an age."""
-        count = round(queue.spec.cases_per_hour * 4)
+        count = round(queue.spec.cases_per_hour * 2)
         origin = self.clock.origin
         for _ in range(count):
             case = self._new_case(queue, rng, origin - rng.uniform(600, 5 * DAY_S))
@@ -643,14 +643,14 @@ class Run:
             change(_pick(rng, (("open", 0.2), ("pending", 0.65), ("on_hold", 0.15))))
         while True:
             if case.status == "pending":
-                yield env.timeout(lognormal(rng, 4 * 3600, 1.2))  # the customer answers
+                yield env.timeout(lognormal(rng, 3 * 3600, 1.2))  # the customer answers
                 change("open")
             elif case.status == "on_hold":
                 yield env.timeout(lognormal(rng, 6 * 3600, 1.0))  # a third party answers
                 change("open")
             yield env.timeout(lognormal(rng, 1.5 * 3600, 1.0))  # an agent replies
             case.agent_replies = (case.agent_replies or 0) + 1
-            if rng.random() < 0.55:
+            if rng.random() < 0.65:
                 case.solved_at = self.wall()
                 change("solved")
                 if rng.random() < 0.3:
