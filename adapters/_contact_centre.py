@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import gc
 import hashlib
 import json
 import math
@@ -316,7 +317,16 @@ class Run:
         if isinstance(env, simpy.rt.RealtimeEnvironment):
             env.env_start = env.now
             env.real_start = simpy.rt.monotonic() - (target - env.now) * env.factor
-        env.run(until=target)
+        # The model allocates many small objects that live until they are emitted; CPython's cyclic collector
+        # rescans them over and over (a 14-day run took 2.7 times longer). Pause it for the step; whatever cycles
+        # the step leaves are collected once it is back on.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            env.run(until=target)
+        finally:
+            if paused:
+                gc.enable()
 
     def take(self) -> list[Any]:
         """Copies of every record created or changed since the last take, in the order they first changed."""
