@@ -51,9 +51,7 @@ def test_a_board_and_a_snapshot_writing_one_cache_agree(store: Store, tmp_path: 
 
 
 def test_snapshot_with_no_config_runs_the_simulator(tmp_path: Path):
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("SHIFTBOARD_", "XDG_"))
-    } | {
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SHIFTBOARD_", "XDG_"))} | {
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
