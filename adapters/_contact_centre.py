@@ -221,12 +221,23 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "queue"
 
 
-AGENT_NAMES = (
-    "Ana Silva", "Ben Okafor", "Chloé Martin", "Dev Patel", "Eva Novak", "Farid Haddad", "Grace Lee",
-    "Hugo Berg", "Ines Costa", "Jonas Weber", "Kira Sato", "Liam Murphy", "Mia Rossi", "Noah Cohen",
-    "Olga Ivanova", "Pablo Ruiz", "Quinn Taylor", "Rosa Jensen", "Sami Khan", "Tara Nilsen", "Umar Ali",
-    "Vera Horvat", "Wen Zhou", "Xavier Dubois", "Yara Haddad", "Zoe Fischer",
+FIRST_NAMES = (
+    "Ana", "Ben", "Chloé", "Dev", "Eva", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Mia",
+    "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wen", "Xavier", "Yara", "Zoe",
 )  # fmt: skip
+LAST_NAMES = (
+    "Silva", "Okafor", "Martin", "Patel", "Novak", "Haddad", "Lee", "Berg", "Costa", "Weber", "Sato", "Murphy",
+    "Rossi", "Cohen", "Ivanova", "Ruiz", "Taylor", "Jensen", "Khan", "Nilsen", "Ali", "Horvat", "Zhou", "Dubois",
+    "Fischer", "Kowalski",
+)  # fmt: skip
+
+
+def agent_name(number: int) -> str:
+    """A distinct name for each of the first 676 agents of a run."""
+    first = FIRST_NAMES[number % len(FIRST_NAMES)]
+    return f"{first} {LAST_NAMES[(7 * number + number // len(FIRST_NAMES)) % len(LAST_NAMES)]}"
+
+
 SUBJECTS = {
     "billing": ("Invoice amount looks wrong", "Refund not received", "Change payment method", "Double charge",
                 "VAT number on invoice", "Cancel subscription"),
@@ -510,8 +521,8 @@ class Run:
             starts = [None] * spec.agents
         rng = self._rng(queue.slug, "agents")
         for number, start in enumerate(starts, 1):
-            name = AGENT_NAMES[(number * 7 + len(queue.slug)) % len(AGENT_NAMES)]
-            agent = _Agent(f"{queue.slug}-{number:02d}", f"{name} ({number})", queue, start)
+            name = agent_name(sum(len(q.agents) for q in self.queues))
+            agent = _Agent(f"{queue.slug}-{number:02d}", name, queue, start)
             queue.agents.append(agent)
             self.env.process(self._agent_life(agent, random.Random(rng.random())))
 
