@@ -39,7 +39,7 @@ import simpy
 import simpy.rt
 from pydantic import BaseModel, ConfigDict, Field
 
-from shiftboard.model import OPEN_STATUSES, AgentState, Batch, Case, Contact, Rating
+from shiftboard.model import AgentState, Batch, Case, Contact, Rating
 
 DAY_S = 86400.0
 #: Arrivals are drawn per interval of this length at the interval's rate.
@@ -217,7 +217,7 @@ def staffing_plan(spec: QueueSpec, params: Params) -> list[float]:
     return starts
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "queue"
 
 
@@ -269,7 +269,6 @@ class _Agent:
     state: str = "offline"
     last: AgentState | None = None
     wake: simpy.Event | None = None
-    working: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -310,7 +309,7 @@ class Run:
         self.changed: dict[Key, Any] = {}
         self.active_contacts: dict[str, Contact] = {}
         self.open_cases: dict[str, Case] = {}
-        self.queues = [_Queue(spec, _slug(spec.name)) for spec in params.queues]
+        self.queues = [_Queue(spec, slug(spec.name)) for spec in params.queues]
         for queue in self.queues:
             self._start_queue(queue)
 
@@ -765,12 +764,3 @@ def simulate(params: Params, start: float, end: float, seed: int, source: str = 
     run = Run(params, seed, Clock([[0.0, start, 1.0]]), source)
     run.advance(end - start)
     return to_batch(run.take(copies=False))
-
-
-def is_open(record: Any) -> bool:
-    """True for an open case or a contact still waiting or in progress."""
-    if isinstance(record, Case):
-        return record.status in OPEN_STATUSES
-    if isinstance(record, Contact):
-        return not record.blocked and record.abandoned_at is None and record.ended_at is None
-    return False

@@ -34,6 +34,7 @@ from shiftboard.adapters._contact_centre import (
     Params,
     QueueSpec,
     Run,
+    slug,
     to_batch,
 )
 from shiftboard.adapters.base import Adapter, Cursor, FetchResult, SourceSettings
@@ -79,9 +80,9 @@ class SimulatorSettings(SourceSettings):
         if value is not None:
             if not value:
                 raise ValueError("give at least one queue, or leave queues out for the default three")
-            names = [q.name for q in value]
-            if len(set(names)) != len(names):
-                raise ValueError("queue names must be unique")
+            slugs = [slug(q.name) for q in value]
+            if len(set(slugs)) != len(slugs):
+                raise ValueError("queue names must be unique, ignoring case and punctuation (they make record ids)")
         return value
 
 
