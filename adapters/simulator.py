@@ -20,6 +20,7 @@ The model itself is in ``_contact_centre.py``. This module turns it into a sourc
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from datetime import UTC, datetime
@@ -244,7 +245,8 @@ def _valid(cursor: Cursor | None) -> dict[str, Any] | None:
 
 def _run_key(state: dict[str, Any]) -> tuple[Any, ...]:
     segments = state["clock"]
-    return (state["seed"], segments[0][1], repr(state["params"]), tuple(tuple(s) for s in segments))
+    params = json.dumps(state["params"], sort_keys=True)  # a cursor read back from the cache has its keys sorted
+    return (state["seed"], params, tuple(tuple(s) for s in segments))
 
 
 def _record_key(record: Any) -> tuple[Any, ...]:
