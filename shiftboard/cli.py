@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
-    board.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+    board.add_argument("--at", metavar="ISO", default=argparse.SUPPRESS, help="open the board at a past moment")
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
     snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")

@@ -15,3 +15,9 @@ def test_config_after_the_command_and_the_defaults():
     args = build_parser().parse_args(["doctor"])
     assert args.config is None and args.verbose is False
     assert build_parser().parse_args([]).config is None
+
+
+def test_at_before_or_after_board_is_kept():
+    assert build_parser().parse_args(["--at", "2026-11-22T10:00:00Z", "board"]).at == "2026-11-22T10:00:00Z"
+    assert build_parser().parse_args(["board", "--at", "2026-11-22T11:00:00Z"]).at == "2026-11-22T11:00:00Z"
+    assert build_parser().parse_args(["board"]).at is None
