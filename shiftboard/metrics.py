@@ -810,96 +810,53 @@ def _read_cases(
         acc.first_reply_business.append(between(created, first_reply))
 
     # The backlog: open at ``at`` = open now, or solved/closed at or after ``at`` (then counted as "open").
-    open_rows = f"""
-        SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
-        WHERE status IN {OPEN_SQL} AND created_at < :at
-        UNION ALL
-        SELECT queue, 'open', priority, channel, assignee, created_at, first_reply_at FROM cases
-        WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'"""
-    age = "CASE WHEN :at - created_at < 3600 THEN 0 WHEN :at - created_at < 14400 THEN 1 "
-    age += "WHEN :at - created_at < 86400 THEN 2 ELSE 3 END"
-    for queue, count, oldest in conn.execute(
-        f"SELECT queue, COUNT(*), MIN(created_at) FROM ({open_rows}) GROUP BY 1", p
-    ):
-        cases[queue].open = count
-        cases[queue].oldest = oldest
-    for column, attribute, default in (
-        ("status", "by_status", None),
-        ("priority", "by_priority", None),
-        ("channel", "by_channel", UNKNOWN),
-        ("assignee", "by_assignee", UNASSIGNED),
-    ):
-        for queue, value, count in conn.execute(
-            f"SELECT queue, {column}, COUNT(*) FROM ({open_rows}) GROUP BY 1, 2", p
-        ):
-            getattr(cases[queue], attribute)[default if value is None else value] += count
-    names = [name for name, _ in AGE_BUCKETS]
-    for queue, bucket, count in conn.execute(f"SELECT queue, {age}, COUNT(*) FROM ({open_rows}) GROUP BY 1, 2", p):
-        cases[queue].by_age[names[bucket]] += count
-    _read_sla(conn, p, cases, settings, calendar, open_rows)
-
-
-def _read_sla(
-    conn: Any,
-    p: dict[str, Any],
-    cases: dict[str, _Cases],
-    settings: MetricsSettings,
-    calendar: BusinessCalendar,
-    open_rows: str,
-) -> None:
-    # Calendar targets are plain sums, so SQL counts them; business-hours targets need the calendar, in Python.
-    risk_s = settings.sla_at_risk_min * 60
-    calendar_targets = {k: t for k, t in settings.sla.items() if not t.business_hours}
-    business_targets = {k: t for k, t in settings.sla.items() if t.business_hours}
-    q = dict(p, risk=risk_s)
-
-    def case_sql(attr: str) -> str:
-        whens = []
-        for i, (priority, target) in enumerate(calendar_targets.items()):
-            minutes = getattr(target, attr)
-            if minutes is not None:
-                q[f"p{i}"], q[f"{attr}{i}"] = priority, minutes * 60
-                whens.append(f"WHEN :p{i} THEN created_at + :{attr}{i}")
-        return f"CASE priority {' '.join(whens)} END" if whens else "NULL"
-
-    first = f"CASE WHEN first_reply_at IS NULL OR first_reply_at >= :at THEN {case_sql('first_reply_min')} END"
-    resolution = case_sql("resolution_min")
-    due = "CASE WHEN f IS NULL THEN r WHEN r IS NULL THEN f ELSE MIN(f, r) END"
-    if calendar_targets:
-        for queue, breached, at_risk, next_due in conn.execute(
-            f"""SELECT queue, SUM(due <= :at), SUM(due > :at AND due <= :at + :risk),
-                       MIN(CASE WHEN due > :at THEN due END)
-                FROM (SELECT queue, {due} AS due
-                      FROM (SELECT queue, {first} AS f, {resolution} AS r FROM ({open_rows})))
-                WHERE due IS NOT NULL GROUP BY queue""",
-            q,
-        ):
-            acc = cases[queue]
-            acc.sla_breached += breached
-            acc.sla_at_risk += at_risk
-            if next_due is not None:
-                acc.next_breach = next_due - p["at"]
-    if not business_targets:
-        return
+    # One pass over the open cases (an index range each branch), aggregated here: cheaper than one GROUP BY per
+    # breakdown, and SLA due times need the business calendar anyway.
     at = p["at"]
+    risk_s = settings.sla_at_risk_min * 60
     add = calendar.add_cached
-    names = {f"b{i}": priority for i, priority in enumerate(business_targets)}
-    marks = ", ".join(f":{name}" for name in names)
-    for queue, priority, created, first_reply in conn.execute(
-        f"SELECT queue, priority, created_at, first_reply_at FROM ({open_rows}) WHERE priority IN ({marks})",
-        {**p, **names},
+    targets = {
+        priority: (
+            None if t.first_reply_min is None else t.first_reply_min * 60,
+            None if t.resolution_min is None else t.resolution_min * 60,
+            t.business_hours,
+        )
+        for priority, t in settings.sla.items()
+    }
+    for queue, status, priority, channel, assignee, created, first_reply in conn.execute(
+        f"""SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
+            WHERE status IN {OPEN_SQL} AND created_at < :at
+            UNION ALL
+            SELECT queue, 'open', priority, channel, assignee, created_at, first_reply_at FROM cases
+            WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'""",
+        p,
     ):
-        target = business_targets[priority]
-        dues = []
-        if target.first_reply_min is not None and (first_reply is None or first_reply >= at):
-            dues.append(add(created, target.first_reply_min * 60))
-        if target.resolution_min is not None:
-            dues.append(add(created, target.resolution_min * 60))
-        dues = [d for d in dues if d is not None]
-        if not dues:
-            continue
-        remaining = min(dues) - at
         acc = cases[queue]
+        acc.open += 1
+        acc.by_status[status] += 1
+        acc.by_priority[priority] += 1
+        acc.by_channel[channel or UNKNOWN] += 1
+        acc.by_assignee[assignee or UNASSIGNED] += 1
+        age = at - created
+        acc.by_age[
+            "under_1h" if age < 3600 else "1h_to_4h" if age < 14400 else "4h_to_24h" if age < 86400 else "over_24h"
+        ] += 1
+        if acc.oldest is None or created < acc.oldest:
+            acc.oldest = created
+        target = targets.get(priority)
+        if target is None:
+            continue
+        first_target, resolution_target, business = target
+        due = None
+        if first_target is not None and (first_reply is None or first_reply >= at):
+            due = add(created, first_target) if business else created + first_target
+        if resolution_target is not None:
+            other = add(created, resolution_target) if business else created + resolution_target
+            if other is not None and (due is None or other < due):
+                due = other
+        if due is None:
+            continue
+        remaining = due - at
         if remaining <= 0:
             acc.sla_breached += 1
         else:
