@@ -53,156 +53,155 @@ def build(path: Path, n: int, seed: int = 1) -> dict[str, int]:
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall():
         conn.execute(f"DROP INDEX {name}")
     conn.execute("BEGIN")
-    if True:
 
-        def contacts():
-            for i in range(n):
-                offered = start + i * step
-                queue = QUEUES[i % len(QUEUES)]
-                channel = "chat" if i % 3 == 0 else "voice"
-                customer = f"cust{rng.randrange(n // 3 + 1)}"
-                r = rng.random()
-                answered = abandoned = ended = None
-                blocked = 0
-                if AT - offered < 120 and r < 0.6:
-                    pass  # still waiting
-                elif r < 0.85:
-                    answered = offered + rng.expovariate(1 / 15)
-                    ended = answered + rng.lognormvariate(5.5, 0.5)
-                elif r < 0.93:
-                    abandoned = offered + rng.expovariate(1 / 40)
-                elif r < 0.95:
-                    blocked = 1
-                else:
-                    ended = offered + 60
-                if ended is not None and ended >= AT:
-                    ended = None
-                yield (
-                    "bench",
-                    f"c{i}",
-                    queue,
-                    offered,
-                    channel,
-                    customer,
-                    f"agent{i % AGENTS}",
-                    answered,
-                    ended,
-                    abandoned,
-                    blocked,
-                    0.0,
-                    30.0 if answered is not None else None,
-                )
+    def contacts():
+        for i in range(n):
+            offered = start + i * step
+            queue = QUEUES[i % len(QUEUES)]
+            channel = "chat" if i % 3 == 0 else "voice"
+            customer = f"cust{rng.randrange(n // 3 + 1)}"
+            r = rng.random()
+            answered = abandoned = ended = None
+            blocked = 0
+            if AT - offered < 120 and r < 0.6:
+                pass  # still waiting
+            elif r < 0.85:
+                answered = offered + rng.expovariate(1 / 15)
+                ended = answered + rng.lognormvariate(5.5, 0.5)
+            elif r < 0.93:
+                abandoned = offered + rng.expovariate(1 / 40)
+            elif r < 0.95:
+                blocked = 1
+            else:
+                ended = offered + 60
+            if ended is not None and ended >= AT:
+                ended = None
+            yield (
+                "bench",
+                f"c{i}",
+                queue,
+                offered,
+                channel,
+                customer,
+                f"agent{i % AGENTS}",
+                answered,
+                ended,
+                abandoned,
+                blocked,
+                0.0,
+                30.0 if answered is not None else None,
+            )
 
-        conn.executemany(
-            "INSERT INTO contacts (source, id, queue, offered_at, channel, customer, agent, answered_at, ended_at,"
-            " abandoned_at, blocked, hold_s, wrap_up_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            contacts(),
-        )
+    conn.executemany(
+        "INSERT INTO contacts (source, id, queue, offered_at, channel, customer, agent, answered_at, ended_at,"
+        " abandoned_at, blocked, hold_s, wrap_up_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        contacts(),
+    )
 
-        def cases():
-            priorities = ("low", "normal", "normal", "high", "urgent")
-            for i in range(n):
-                created = start + i * step
-                first = created + rng.expovariate(1 / 3600)
-                solved = first + rng.expovariate(1 / 20000)
-                if solved >= AT:
-                    continue
-                yield (
-                    "bench",
-                    f"k{i}",
-                    QUEUES[i % len(QUEUES)],
-                    "solved" if i % 7 else "closed",
-                    priorities[i % 5],
-                    created,
-                    "email",
-                    f"Subject {i}",
-                    f"cust{i % 5000}",
-                    f"agent{i % AGENTS}",
-                    first,
-                    solved,
-                    solved,
-                    rng.randrange(1, 4),
-                    int(rng.random() < 0.05),
-                )
-            for j in range(OPEN_CASES):
-                created = AT - rng.expovariate(1 / (3 * 86400))
-                first = created + 1800 if rng.random() < 0.5 else None
-                if first is not None and first >= AT:
-                    first = None
-                yield (
-                    "bench",
-                    f"open{j}",
-                    QUEUES[j % len(QUEUES)],
-                    ("new", "open", "pending", "on_hold")[j % 4],
-                    priorities[j % 5],
-                    created,
-                    "email",
-                    f"Open {j}",
-                    f"cust{j}",
-                    None if j % 3 else f"agent{j % 60}",
-                    first,
-                    None,
-                    created,
-                    1,
-                    0,
-                )
+    def cases():
+        priorities = ("low", "normal", "normal", "high", "urgent")
+        for i in range(n):
+            created = start + i * step
+            first = created + rng.expovariate(1 / 3600)
+            solved = first + rng.expovariate(1 / 20000)
+            if solved >= AT:
+                continue
+            yield (
+                "bench",
+                f"k{i}",
+                QUEUES[i % len(QUEUES)],
+                "solved" if i % 7 else "closed",
+                priorities[i % 5],
+                created,
+                "email",
+                f"Subject {i}",
+                f"cust{i % 5000}",
+                f"agent{i % AGENTS}",
+                first,
+                solved,
+                solved,
+                rng.randrange(1, 4),
+                int(rng.random() < 0.05),
+            )
+        for j in range(OPEN_CASES):
+            created = AT - rng.expovariate(1 / (3 * 86400))
+            first = created + 1800 if rng.random() < 0.5 else None
+            if first is not None and first >= AT:
+                first = None
+            yield (
+                "bench",
+                f"open{j}",
+                QUEUES[j % len(QUEUES)],
+                ("new", "open", "pending", "on_hold")[j % 4],
+                priorities[j % 5],
+                created,
+                "email",
+                f"Open {j}",
+                f"cust{j}",
+                None if j % 3 else f"agent{j % 60}",
+                first,
+                None,
+                created,
+                1,
+                0,
+            )
 
-        conn.executemany(
-            "INSERT INTO cases (source, id, queue, status, priority, created_at, channel, subject, customer, assignee,"
-            " first_reply_at, solved_at, updated_at, agent_replies, reopens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            cases(),
-        )
+    conn.executemany(
+        "INSERT INTO cases (source, id, queue, status, priority, created_at, channel, subject, customer, assignee,"
+        " first_reply_at, solved_at, updated_at, agent_replies, reopens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        cases(),
+    )
 
-        def ratings():
-            for i in range(n // 10):
-                at = start + i * step * 10
-                yield (
-                    "bench",
-                    f"r{i}",
-                    "csat",
-                    float(rng.randrange(1, 6)),
-                    5.0,
-                    at,
-                    1.0,
-                    f"k{i * 10}",
-                    None,
-                    None,
-                    "fine" if i % 4 == 0 else None,
-                )
+    def ratings():
+        for i in range(n // 10):
+            at = start + i * step * 10
+            yield (
+                "bench",
+                f"r{i}",
+                "csat",
+                float(rng.randrange(1, 6)),
+                5.0,
+                at,
+                1.0,
+                f"k{i * 10}",
+                None,
+                None,
+                "fine" if i % 4 == 0 else None,
+            )
 
-        conn.executemany(
-            "INSERT INTO ratings (source, id, kind, score, scale_max, rated_at, scale_min, case_id, queue, agent,"
-            " comment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            ratings(),
-        )
+    conn.executemany(
+        "INSERT INTO ratings (source, id, kind, score, scale_max, rated_at, scale_min, case_id, queue, agent,"
+        " comment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        ratings(),
+    )
 
-        def states():
-            changes = n // 5
-            gap = (AT - start) / changes
-            cycle = ("available", "busy", "wrap_up", "available", "away", "busy", "offline")
-            for i in range(changes):
-                agent = i % AGENTS
-                yield (
-                    "bench",
-                    f"agent{agent}",
-                    start + i * gap,
-                    cycle[(i // AGENTS) % len(cycle)],
-                    f'["{QUEUES[agent % len(QUEUES)]}"]',
-                )
+    def states():
+        changes = n // 5
+        gap = (AT - start) / changes
+        cycle = ("available", "busy", "wrap_up", "available", "away", "busy", "offline")
+        for i in range(changes):
+            agent = i % AGENTS
+            yield (
+                "bench",
+                f"agent{agent}",
+                start + i * gap,
+                cycle[(i // AGENTS) % len(cycle)],
+                f'["{QUEUES[agent % len(QUEUES)]}"]',
+            )
 
-        conn.executemany("INSERT INTO agent_states (source, agent, since, state, queues) VALUES (?,?,?,?,?)", states())
+    conn.executemany("INSERT INTO agent_states (source, agent, since, state, queues) VALUES (?,?,?,?,?)", states())
 
-        def snapshots():
-            for i in range(n // 50):
-                at = AT - 30 * (i + 1)
-                yield ("twilio", "Phones", at, 3, 40.0, 8, 3, at - (at % 86400), 100, 90, 8, 2, 70, 4, 20.0, 900.0)
+    def snapshots():
+        for i in range(n // 50):
+            at = AT - 30 * (i + 1)
+            yield ("twilio", "Phones", at, 3, 40.0, 8, 3, at - (at % 86400), 100, 90, 8, 2, 70, 4, 20.0, 900.0)
 
-        conn.executemany(
-            "INSERT INTO queue_snapshots (source, queue, at, waiting, longest_wait_s, agents_online, agents_available,"
-            " window_start, offered, answered, abandoned, short_abandoned, answered_within_sl, abandoned_within_sl,"
-            " sl_threshold_s, wait_total_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            snapshots(),
-        )
+    conn.executemany(
+        "INSERT INTO queue_snapshots (source, queue, at, waiting, longest_wait_s, agents_online, agents_available,"
+        " window_start, offered, answered, abandoned, short_abandoned, answered_within_sl, abandoned_within_sl,"
+        " sl_threshold_s, wait_total_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        snapshots(),
+    )
     for sql in indexes:
         conn.execute(sql)
     conn.execute("COMMIT")
