@@ -230,8 +230,14 @@ def format_snapshot(data: dict[str, Any]) -> str:
     add("open cases", ("cases", "backlog", "open"))
     add("oldest open", ("cases", "backlog", "oldest_age_s"), " s")
     add("first reply p90", ("cases", "first_reply_s", "p90"), " s")
+    add("SLA breached", ("cases", "sla", "breached"))
+    add("SLA at risk", ("cases", "sla", "at_risk"))
+    add("CSAT", ("satisfaction", "csat_pct"), " %")
     for state in ("available", "busy", "wrap_up", "away", "offline"):
         add(f"agents {state.replace('_', '-')}", ("agents", state))
+    add("agents needed", ("staffing", "agents_needed"))
+    add("occupancy", ("contacts", "occupancy_pct"), " %")
+    add("availability", ("availability_pct",), " %")
     headers = ["", *(clean(n, 24) for n in names)]
     table = [headers, *([label, *values] for label, values in rows)]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]

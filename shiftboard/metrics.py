@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from shiftboard import erlang
@@ -526,7 +527,9 @@ class _Timeline:
         return pct(covered, open_total)
 
 
+@lru_cache(maxsize=1024)
 def _queues(raw: str | None) -> tuple[str, ...]:
+    # Few distinct lists, parsed once each: agent-state rows repeat the same JSON text.
     return tuple(json.loads(raw)) if raw else ()
 
 
@@ -823,6 +826,7 @@ def _read_cases(
         )
         for priority, t in settings.sla.items()
     }
+    accs: dict[str, _Cases] = {}
     for queue, status, priority, channel, assignee, created, first_reply in conn.execute(
         f"""SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
             WHERE status IN {OPEN_SQL} AND created_at < :at
@@ -831,7 +835,7 @@ def _read_cases(
             WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'""",
         p,
     ):
-        acc = cases[queue]
+        acc = accs.get(queue) or accs.setdefault(queue, cases[queue])
         acc.open += 1
         acc.by_status[status] += 1
         acc.by_priority[priority] += 1
@@ -860,7 +864,8 @@ def _read_cases(
         if remaining <= 0:
             acc.sla_breached += 1
         else:
-            acc.sla_at_risk += remaining <= risk_s
+            if remaining <= risk_s:
+                acc.sla_at_risk += 1
             if acc.next_breach is None or remaining < acc.next_breach:
                 acc.next_breach = remaining
 

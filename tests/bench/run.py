@@ -50,8 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     sections = []
     for name in names:
         module = importlib.import_module(f"tests.bench.{name}")
+        if not callable(getattr(module, "run", None)):
+            print(f"{name}: skipped, it has no run(quick) function (run it as python -m tests.bench.{name})")
+            continue
         started = time.perf_counter()
-        rows = module.run(args.quick)
+        try:
+            rows = module.run(args.quick)
+        except Exception as error:  # one failing benchmark must not lose the others' figures
+            rows = [{"figure": "failed", "value": type(error).__name__, "goal": "", "note": str(error)[:200]}]
         took = time.perf_counter() - started
         print(f"{name}: {len(rows)} figures in {took:.0f} s", file=sys.stderr)
         lines = [
