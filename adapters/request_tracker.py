@@ -73,7 +73,7 @@ class RequestTrackerSettings(HttpSourceSettings):
     queues: list[str] = Field(default_factory=list, description="Only these queues (by name); empty = all.")
     filter: str | None = Field(None, description="Extra TicketSQL ANDed to every search, e.g. \"Owner != 'bot'\".")
     per_page: int = Field(100, ge=1, le=100, description="Tickets per request (RT caps it at 100).")
-    overlap_s: float = Field(120.0, ge=0, description="Each sync re-reads this many seconds before the last one.")
+    overlap_s: float = Field(60.0, ge=0, description="Each sync re-reads this many seconds before the last one.")
     initial_days: float = Field(7.0, gt=0, description="First sync: active tickets plus those updated this recently.")
     history: bool = Field(True, description="Read transactions for first reply, agent replies and reopenings.")
     priority_normal_from: int = Field(25, description="Numeric priority at or above which a ticket is normal.")
@@ -243,10 +243,17 @@ class RequestTrackerAdapter(Adapter):
         first_page = started is None
 
         skew_before = self._skew
+        sent = self.context.clock()
         body = self._ticket_page(since, after_id)
         if since is not None and self._skew is not None and abs(self._skew - (skew_before or 0.0)) > SLACK_S:
             # Our guess of RT's clock was off by more than the slack, so the relative bound was too; ask again.
+            skew_before, sent = self._skew, self.context.clock()
             body = self._ticket_page(since, after_id)
+        # A ticket read with LastUpdated in the second of the read (or later) may change again within that same
+        # second without its LastUpdated moving, so only tickets last updated before that second are de-duplicated.
+        # The skew comes from a Date header (whole seconds, rounded down) taken after the answer arrived, so
+        # ``sent + skew`` is never later than RT's clock when it ran the query.
+        dedup_before = float(math.floor(sent + (self._skew or 0.0)))
         if first_page:
             started = self._server_now() - 1.0
         items = _items(body, "/tickets")
@@ -259,7 +266,8 @@ class RequestTrackerAdapter(Adapter):
                 moment = parse_time(updated)
             except ValueError:
                 return
-            if moment is not None and moment >= next_since - SLACK_S and len(fresh) < MAX_SEEN:
+            # The next bound is rounded down and RT's clock known to a second: remember a little more than it reads.
+            if moment is not None and next_since - 2 * SLACK_S <= moment < dedup_before and len(fresh) < MAX_SEEN:
                 fresh[ticket_id] = updated
 
         batch = Batch()
@@ -329,9 +337,10 @@ class RequestTrackerAdapter(Adapter):
 
         A ticket already reported deleted by the previous sync (``seen``) is not read again.
         """
-        query = "ObjectType = 'RT::Ticket' AND Field = 'Status' AND NewValue = 'deleted' AND " + self._since_clause(
-            "Created", since
-        )
+        clauses = ["ObjectType = 'RT::Ticket'", "Field = 'Status'", "NewValue = 'deleted'"]
+        if self.settings.queues:
+            clauses.append("(" + " OR ".join(f"TicketQueue = {sql_quote(q)}" for q in self.settings.queues) + ")")
+        query = " AND ".join([*clauses, self._since_clause("Created", since)])
         ids = sorted({str(tx.get("ObjectId")) for tx in self._pages("/transactions", query, "ObjectId", "deleted")})
         cases = []
         for ticket_id in ids:

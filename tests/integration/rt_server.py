@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email.utils
 import json
 import os
 import shutil
@@ -59,6 +60,14 @@ my ($id, $msg, $auth) = RT::AuthToken->new(RT::CurrentUser->new($user))->Create(
 die "token: $msg\n" unless $id;
 print $auth;
 """
+
+
+class RTRequestError(Exception):
+    """REST2 answered an error status while a test set up its data."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RTUnavailable(Exception):
@@ -241,7 +250,7 @@ class RTInstance:
                 raise RuntimeError(f"rt-server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 self.request("GET", "/queues/all", auth=("root", ROOT_PASSWORD), timeout=2)
-            except (OSError, urllib.error.URLError):
+            except (OSError, urllib.error.URLError, RTRequestError):
                 return False
             return True
 
@@ -304,9 +313,48 @@ class RTInstance:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            payload = response.read()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as response:
+                payload = response.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read()[:300].decode(errors="replace")
+            raise RTRequestError(f"{method} {path}: {error.code} {detail}", error.code) from None
         return json.loads(payload) if payload else None
+
+    def create_queue(self, name: str) -> str:
+        return str(self.request("POST", "/queue", {"Name": name})["id"])
+
+    def create_ticket(self, **fields: Any) -> str:
+        """Create a ticket (root may back-date Created, Started and Resolved); returns its id."""
+        return str(self.request("POST", "/ticket", fields)["id"])
+
+    def update(self, ticket: str, **fields: Any) -> list[str]:
+        """PUT fields; RT answers 200 even when it refuses a change, so its messages are checked here."""
+        messages = self.request("PUT", f"/ticket/{ticket}", fields)
+        refused = [m for m in messages if "isn't a valid" in m or "Permission denied" in m or "not allowed" in m]
+        if refused:
+            raise RuntimeError(f"RT refused the update of ticket {ticket}: {refused}")
+        return messages
+
+    def correspond(self, ticket: str, text: str, **fields: Any) -> None:
+        self.request("POST", f"/ticket/{ticket}/correspond", {"Content": text, "ContentType": "text/plain", **fields})
+
+    def comment(self, ticket: str, text: str) -> None:
+        self.request("POST", f"/ticket/{ticket}/comment", {"Content": text, "ContentType": "text/plain"})
+
+    def server_time(self) -> float:
+        """RT's clock (whole seconds) from a response's Date header."""
+        req = urllib.request.Request(self.rest + "/rt", headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+
+    def wait_until_quiet(self, seconds: float = 2.0) -> None:
+        """Wait until RT's clock is ``seconds`` past now, so every change so far is at least that old."""
+        target = self.server_time() + seconds
+        wait_for(lambda: self.server_time() >= target, seconds + 10, "RT's clock to move on", interval_s=0.2)
+
+    def ticket(self, ticket: str) -> dict[str, Any]:
+        return self.request("GET", f"/ticket/{ticket}")
 
 
 def _port_answers(port: int) -> bool:
