@@ -24,14 +24,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RTInstance]:
     """A private RT 5 on a free 127.0.0.1 port (SQLite, bcrypt cost 4, quiet scrips), with a token for root."""
+    instance = RTInstance(tmp_path_factory.mktemp("rt"), workers=3)
     try:
         install()
-    except RTUnavailable as error:
+        instance.start()
+    except (RTUnavailable, RuntimeError, TimeoutError) as error:
+        # RuntimeError/TimeoutError: installed but it would not start here (e.g. not root: RT's cache folders).
         if os.environ.get(REQUIRE_ENV) == "1":
             pytest.fail(f"{REQUIRE_ENV}=1 but Request Tracker is unavailable: {error}", pytrace=False)
         pytest.skip(f"Request Tracker is unavailable: {error}")
-    instance = RTInstance(tmp_path_factory.mktemp("rt"), workers=3)
-    instance.start()
     try:
         instance.create_token()
         yield instance
