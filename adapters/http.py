@@ -176,3 +176,28 @@ def config_error_for_url(url: str) -> ConfigurationError | None:
     if not url.startswith(("http://", "https://")):
         return ConfigurationError(f"url must start with http:// or https://, got {url[:40]!r}")
     return None
+
+
+class Pacer:
+    """Spaces requests to at most ``per_minute`` a minute, allowing short bursts of ``burst`` (GCRA token bucket).
+
+    Hand-written rather than a library (pyrate-limiter, limits): it must wait through the adapter context's
+    injected clock and sleep so tests run instantly and deterministically, and it is a dozen lines.
+    """
+
+    def __init__(self, per_minute: float, context: AdapterContext, *, burst: int = 1) -> None:
+        self.interval = 60.0 / per_minute
+        self.tolerance = max(0, burst - 1) * self.interval
+        self.context = context
+        self._due = 0.0  # the theoretical arrival time of the next request
+        self.waited = 0.0
+
+    def wait(self) -> None:
+        """Block (through the context's sleep) until one more request fits in the budget."""
+        now = self.context.clock()
+        due = max(self._due, now)
+        delay = due - self.tolerance - now
+        if delay > 0:
+            self.waited += delay
+            self.context.sleep(delay)
+        self._due = due + self.interval

@@ -46,20 +46,27 @@ def parse_moment(text: str, settings: Settings) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, metavar="FILE", help="configuration file (TOML)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+    def options(default: Any) -> argparse.ArgumentParser:
+        shared = argparse.ArgumentParser(add_help=False)
+        shared.add_argument("--config", type=Path, metavar="FILE", default=default, help="configuration file (TOML)")
+        shared.add_argument("-v", "--verbose", action="store_true", default=default, help="log more to stderr")
+        return shared
+
+    # The subcommands' copies default to SUPPRESS so they keep what was given before the command name
+    # (`shiftboard --config F snapshot`) instead of resetting it.
+    common = options(argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(
         prog="shiftboard",
         description="A live operations board for customer-support shift supervisors.",
-        parents=[common],
+        parents=[options(None)],
     )
+    parser.set_defaults(verbose=False)
     parser.add_argument("--at", metavar="ISO", help="open the board at a past moment")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
-    board.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+    board.add_argument("--at", metavar="ISO", default=argparse.SUPPRESS, help="open the board at a past moment")
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
     snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
