@@ -1,0 +1,216 @@
+"""The rows behind a figure in a sortable, filterable table; Enter opens a row's detail."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from shiftboard.drilldown import MAX_ROWS
+from shiftboard.store import Store
+from shiftboard.text import clean
+from shiftboard.tui import formatting
+from shiftboard.tui.drills import Drill
+from shiftboard.tui.messages import RowsLoaded
+
+#: Columns that are shown last: they identify the row but are rarely what a supervisor reads first.
+_LAST = ("source",)
+#: Longest text shown in one cell; the detail screen shows all of it.
+CELL_LIMIT = 80
+
+
+class Cell(Text):
+    """A literal table cell that remembers the raw value it shows, so columns sort as numbers and times."""
+
+    __slots__ = ("sort_value",)
+
+    def __init__(self, shown: str, sort_value: Any) -> None:
+        super().__init__(shown)
+        self.sort_value = sort_value
+
+
+def sort_key(cell: Any) -> tuple[int, Any]:
+    """Empty values last; text without regard to case."""
+    value = getattr(cell, "sort_value", None)
+    if value is None or value == "":
+        return (1, 0)
+    if isinstance(value, str):
+        return (0, value.casefold())
+    return (0, value)
+
+
+def columns_of(rows: list[dict[str, Any]]) -> list[str]:
+    """The columns to show, in the rows' own order, identifying ones last."""
+    if not rows:
+        return []
+    names = list(rows[0])
+    return [n for n in names if n not in _LAST] + [n for n in names if n in _LAST]
+
+
+def row_key(drill: Drill, row: dict[str, Any]) -> str:
+    return f"{row.get('source')}\x1f{row.get(drill.key)}"
+
+
+class RowsScreen(Screen):
+    """Rows read once when opened (press r to read again), so the table holds still while you look at it."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("s", "sort", "Sort column", id="sort"),
+        Binding("r", "reload", "Reload", id="reload"),
+    ]
+
+    def __init__(self, drill: Drill, store_path: str, queue: str | None, since: float, at: float, zone: tzinfo | None):
+        super().__init__()
+        self.drill = drill
+        self.store_path = store_path
+        self.queue = queue
+        self.since = since
+        self.at = at
+        self.zone = zone
+        self.rows: list[dict[str, Any]] = []
+        self.rows_by_key: dict[str, dict[str, Any]] = {}
+        self.search_text: dict[str, str] = {}
+        self.columns: list[str] = []
+        self.sorted_by: tuple[str, bool] | None = None
+        self.needle = ""
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="rows-title", markup=False)
+        yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
+        yield Input(placeholder="filter: text in any column, Esc clears", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self._show_title()
+        self.load()
+
+    def _show_title(self) -> None:
+        queue = "all queues" if self.queue is None else clean(self.queue, 40)
+        shown = len(self.query_one(DataTable).rows) if self.loaded else 0
+        total = len(self.rows)
+        count = "loading…" if not self.loaded else f"{shown} of {total} rows" if self.needle else f"{total} rows"
+        if self.loaded and total >= MAX_ROWS:
+            count += f" (first {MAX_ROWS})"
+        parts: list[Any] = [
+            (self.drill.title, "bold"),
+            " · ",
+            Content(queue).stylize("$accent"),
+            f" · at {formatting.clock(self.at, self.zone)} · {count}",
+        ]
+        if self.needle:
+            parts += [" · filter: ", Content(self.needle).stylize("$warning")]
+        self.query_one("#rows-title", Static).update(Content.assemble(*parts))
+
+    @work(thread=True, exit_on_error=False, group="rows")
+    def load(self) -> None:
+        with Store(self.store_path, readonly=True) as store:
+            rows = self.drill.query(store, self.queue, self.since, self.at, MAX_ROWS)
+        self.post_message(RowsLoaded(rows, self.at))
+
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.rows = message.rows
+        self.columns = columns_of(self.rows)
+        self.rows_by_key = {}
+        self.search_text = {}
+        for index, row in enumerate(self.rows):
+            key = row_key(self.drill, row)
+            if key in self.rows_by_key:  # a source that repeats an id: keep both rows
+                key = f"{key}\x1f{index}"
+            self.rows_by_key[key] = row
+            self.search_text[key] = (
+                " ".join(formatting.cell(c, row.get(c), self.zone).casefold() for c in self.columns)
+                + " "
+                + " ".join(clean(row.get(c)).casefold() for c in self.columns)
+            )
+        self.loaded = True
+        self._fill()
+
+    def _shown(self, column: str, value: Any) -> Cell:
+        return Cell(clean(formatting.cell(column, value, self.zone), CELL_LIMIT), value)
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        with self.app.batch_update():
+            table.clear(columns=True)
+            for column in self.columns:
+                table.add_column(Text(column.replace("_", " ")), key=column)
+            needle = self.needle.casefold()
+            for key, row in self.rows_by_key.items():
+                if needle and needle not in self.search_text[key]:
+                    continue
+                table.add_row(*(self._shown(c, row.get(c)) for c in self.columns), key=key)
+            if self.sorted_by is not None:
+                column, reverse = self.sorted_by
+                table.sort(column, key=sort_key, reverse=reverse)
+        if not self.rows:
+            self.notify("Nothing behind this figure right now.", markup=False)
+        self._show_title()
+
+    # -- keys -----------------------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.display:
+            filter_input.value = ""
+            filter_input.display = False
+            self.needle = ""
+            self._fill()
+            self.query_one(DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        filter_input.display = True
+        filter_input.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value.strip()
+        if self.loaded:
+            self._fill()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_sort(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.columns:
+            return
+        column = self.columns[min(table.cursor_column, len(self.columns) - 1)]
+        self._sort(column)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        self._sort(str(event.column_key.value))
+
+    def _sort(self, column: str) -> None:
+        reverse = self.sorted_by == (column, False)
+        self.sorted_by = (column, reverse)
+        self.query_one(DataTable).sort(column, key=sort_key, reverse=reverse)
+        self.notify(f"sorted by {column.replace('_', ' ')}{' (descending)' if reverse else ''}", markup=False)
+
+    def action_reload(self) -> None:
+        self.loaded = False
+        self._show_title()
+        self.load()
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from shiftboard.tui.screens.detail import DetailScreen
+
+        row = self.rows_by_key.get(str(event.row_key.value))
+        if row is not None:
+            self.app.push_screen(DetailScreen(self.drill, row, self.store_path, self.zone))
