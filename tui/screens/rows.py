@@ -54,6 +54,12 @@ def columns_of(rows: list[dict[str, Any]]) -> list[str]:
     return [n for n in names if n not in _LAST] + [n for n in names if n in _LAST]
 
 
+def column_label(column: str) -> str:
+    """``wait_s`` → "wait", ``offered_at`` → "offered at"."""
+    name = column[:-2] if column.endswith("_s") else column
+    return name.replace("_", " ")
+
+
 def row_key(drill: Drill, row: dict[str, Any]) -> str:
     return f"{row.get('source')}\x1f{row.get(drill.key)}"
 
@@ -144,7 +150,7 @@ class RowsScreen(Screen):
         with self.app.batch_update():
             table.clear(columns=True)
             for column in self.columns:
-                table.add_column(Text(column.replace("_", " ")), key=column)
+                table.add_column(Text(column_label(column)), key=column)
             needle = self.needle.casefold()
             for key, row in self.rows_by_key.items():
                 if needle and needle not in self.search_text[key]:
