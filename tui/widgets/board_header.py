@@ -12,6 +12,8 @@ from shiftboard.health import Health
 from shiftboard.text import clean
 from shiftboard.tui import formatting
 
+#: A cache read this slow is shown in the header (a slow disk or a huge window makes the board lag).
+SLOW_READ_S = 0.25
 _HEALTH_STYLES = {"ok": "$success", "stale": "$warning", "failing": "$error bold", "waiting": "$text-muted"}
 _HEALTH_MARKS = {"ok": "●", "stale": "▲", "failing": "✖", "waiting": "○"}
 
@@ -45,8 +47,8 @@ def header_content(
     ]
     if since is not None:
         parts.append(f"  since {formatting.clock(since, zone)[:5]}")
-    if latency_s is not None:
-        parts.append(f"  read {latency_s * 1000:.0f} ms")
+    if latency_s is not None and latency_s >= SLOW_READ_S:
+        parts.append((f"  slow read {latency_s:.1f} s", "$warning"))
     first = Content.assemble(*parts)
     second: list[Content | str | tuple[str, str]] = []
     if problem:
