@@ -194,13 +194,14 @@ class ShiftboardApp(App[int]):
 
     def show_board(self, *, ticking_only: bool = False) -> None:
         board = self._board_screen()
-        if board is None:
-            return
+        headers = board.query(BoardHeader) if board is not None else None
+        if board is None or not headers:
+            return  # not composed yet, or closing
         moment = self.moment()
         data = self.data
         names = data.queue_names if data else []
         number = names.index(self.queue) + 1 if self.queue in names else 0
-        board.query_one(BoardHeader).show(
+        headers.first().show(
             header_content(
                 moment=moment,
                 zone=self.zone,
