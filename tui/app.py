@@ -237,6 +237,10 @@ class ShiftboardApp(App[int]):
 
     # -- actions --------------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Queue keys act on the board only (a drilled table keeps the queue it was opened for)."""
+        return action != "queue" or isinstance(self.screen, BoardScreen)
+
     def action_refresh(self) -> None:
         self.read_now()
 

@@ -66,10 +66,14 @@ class Figure:
         return value
 
 
+#: Short labels: a tile's title must fit in 14 columns at 80×24.
+_AGENT_LABELS = {"available": "Available", "busy": "Busy", "wrap_up": "Wrap-up", "away": "Away"}
+
+
 def _agents(state: str) -> Figure:
     return Figure(
         f"agents_{state}",
-        f"Agents {state.replace('_', '-')}",
+        _AGENT_LABELS[state],
         lambda q: _get(q, "agents", state),
         formatting.count,
         drill=f"agents:{state}",
@@ -78,7 +82,7 @@ def _agents(state: str) -> Figure:
 
 def _abandon_note(q: Mapping[str, Any]) -> str | None:
     rate = _get(q, "contacts", "abandon_rate_pct")
-    return None if rate is None else f"{formatting.percent(rate)} of calls"
+    return None if rate is None else formatting.percent(rate)
 
 
 def _sla_note(q: Mapping[str, Any]) -> str | None:
@@ -88,7 +92,7 @@ def _sla_note(q: Mapping[str, Any]) -> str | None:
 
 def _csat_note(q: Mapping[str, Any]) -> str | None:
     responses = _get(q, "satisfaction", "csat_responses")
-    return None if responses is None else f"{responses} ratings"
+    return None if responses is None else f"n={responses}"
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -126,7 +130,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("backlog_open", "Open cases", lambda q: _get(q, "cases", "backlog", "open"), formatting.count, "open_cases"),
     Figure(
         "oldest_case_age_s",
-        "Oldest open case",
+        "Oldest case",
         lambda q: _get(q, "cases", "backlog", "oldest_age_s"),
         formatting.duration,
         "open_cases",
@@ -134,7 +138,7 @@ FIGURES: tuple[Figure, ...] = (
     ),
     Figure(
         "first_reply_p90_s",
-        "First reply p90",
+        "1st reply p90",
         lambda q: _get(q, "cases", "first_reply_s", "p90"),
         formatting.duration,
     ),

@@ -41,7 +41,7 @@ async def test_figures_show_and_follow_the_cache(settings, seeded, size):
         assert tile(app, "service_level_pct").text == "60%"
         assert tile(app, "asa_s").text == "0:19"
         assert tile(app, "abandon_rate_pct").text == "1"
-        assert tile(app, "abandon_rate_pct").note == "20% of calls"
+        assert tile(app, "abandon_rate_pct").note == "20%"
         assert tile(app, "backlog_open").text == "4"
         assert tile(app, "oldest_case_age_s").text == "3h00m"
         assert tile(app, "first_reply_p90_s").text == "—"

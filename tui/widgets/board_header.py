@@ -34,7 +34,7 @@ def header_content(
 ) -> Content:
     """Two lines: clock · queue · window · read latency, then one entry per source (untrusted text kept literal)."""
     if queue is None:
-        queue_part = Content.assemble(("all queues", "bold $accent"), f" ({queue_count})" if queue_count else "")
+        queue_part = Content.assemble(("all", "bold $accent"), f" {queue_count} queues" if queue_count else "")
     else:
         queue_part = Content.assemble(
             (f"{queue_number}/{queue_count} ", "bold"), Content(clean(queue, 40)).stylize("bold $accent")
