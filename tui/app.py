@@ -38,8 +38,12 @@ from shiftboard.tui.widgets.tile import Tile
 COLLECTOR_STOP_S = 10.0
 
 
+#: Bindings help leaves out because another entry covers them (digits 1–9 are listed once, as 0-9).
+_HELP_FOLDED = frozenset(f"queue-{n}" for n in range(1, 10))
+
+
 def _queue_bindings() -> list[BindingType]:
-    bindings: list[BindingType] = [Binding("0", "queue(0)", "Queue (0 all)", key_display="1-9", id="queue-all")]
+    bindings: list[BindingType] = [Binding("0", "queue(0)", "Queue n (0 all)", key_display="0-9", id="queue-all")]
     bindings += [Binding(str(n), f"queue({n})", f"Queue {n}", show=False, id=f"queue-{n}") for n in range(1, 10)]
     return bindings
 
@@ -269,15 +273,15 @@ class ShiftboardApp(App[int]):
         self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone))
 
     def action_help(self) -> None:
-        """Show the keys active on the current screen, from its bindings."""
-        entries: list[KeyHelp] = []
-        seen: set[str] = set()
+        """Show the keys active on the current screen, from its bindings (several keys for one action together)."""
+        keys: dict[str, list[str]] = {}
+        descriptions: dict[str, str] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
             ident = binding.id or binding.action
-            if ident in seen or not binding.description:
+            if not binding.description or ident in _HELP_FOLDED:
                 continue
-            seen.add(ident)
-            entries.append(KeyHelp(self.get_key_display(binding), binding.description, ident))
-        entries.append(KeyHelp("tab", "Next tile or field", "focus-next"))
+            keys.setdefault(ident, []).append(self.get_key_display(binding))
+            descriptions.setdefault(ident, binding.description)
+        entries = [KeyHelp(", ".join(dict.fromkeys(keys[i])), descriptions[i], i) for i in keys]
         self.push_screen(HelpScreen(entries))
