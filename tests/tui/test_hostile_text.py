@@ -54,3 +54,26 @@ async def test_hostile_text_is_literal_and_harmless(settings, seeded):
         app.notify(HOSTILE_SUBJECTS[0], markup=False)
         await pilot.pause()
         assert app.is_running and app.return_code is None
+
+
+async def test_a_source_error_reason_is_literal_in_the_header(settings, seeded):
+    from shiftboard.collector import CollectorLock
+    from shiftboard.config import SourceSettings
+
+    reason = "HTTP 401 [/bold] [@click=app.quit]login[/] \x1b[2J\u202e"
+    seeded.record_failure("helpdesk", "zendesk", reason, NOW - 120)
+    lock = CollectorLock(settings.cache.resolved_path())
+    assert lock.acquire()  # another process collects: the board only reads
+    try:
+        source = SourceSettings(name="helpdesk", kind="zendesk")
+        app = ShiftboardApp(settings, seeded, [source], clock=lambda: NOW)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.data is not None)
+            header = str(app.screen.query_one(BoardHeader).content)
+            assert "failing: HTTP 401 [/bold] [@click=app.quit]login[/]" in header
+            assert "\x1b" not in header and "\u202e" not in header
+            assert "another process collects" in header
+            assert not app.collecting
+            assert app.is_running
+    finally:
+        lock.release()
