@@ -39,7 +39,8 @@ def test_queue_overrides_win():
 
 
 def test_formats():
-    assert [formatting.duration(s) for s in (None, 0, 59.6, 90, 3599, 3600, 3 * 3600 + 7 * 60, 5 * 86400 + 4 * 3600)] == [
+    seconds = (None, 0, 59.6, 90, 3599, 3600, 3 * 3600 + 7 * 60, 5 * 86400 + 4 * 3600)
+    assert [formatting.duration(s) for s in seconds] == [
         "—",
         "0:00",
         "1:00",
