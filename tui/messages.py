@@ -39,7 +39,7 @@ class CollectorStopped(Message):
 class RowsLoaded(Message):
     """Rows behind a figure, read in a worker."""
 
-    def __init__(self, rows: list[dict[str, Any]], at: float) -> None:
+    def __init__(self, rows: Any, at: float) -> None:
         super().__init__()
         self.rows = rows
         self.at = at

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +24,9 @@ from shiftboard.tui.messages import RowsLoaded
 
 #: Columns that are shown last: they identify the row but are rarely what a supervisor reads first.
 _LAST = ("source",)
+#: Rows put in the table at once. The table measures every cell it gets (about 1 ms a row), so it holds the first
+#: SHOWN_MAX of the rows read (up to drilldown.MAX_ROWS); filtering and sorting work on all of them.
+SHOWN_MAX = 2_000
 #: Longest text shown in one cell; the detail screen shows all of it.
 CELL_LIMIT = 80
 
@@ -64,6 +69,54 @@ def row_key(drill: Drill, row: dict[str, Any]) -> str:
     return f"{row.get('source')}\x1f{row.get(drill.key)}"
 
 
+@dataclass(slots=True)
+class Entry:
+    key: str
+    row: dict[str, Any]
+    cells: tuple[Cell, ...]
+    #: Every shown value, case-folded, for the filter.
+    search: str
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Rows made ready to show: cleaned and formatted cells, column widths, text to filter on."""
+
+    rows: list[dict[str, Any]]
+    columns: list[str] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+
+def prepare(drill: Drill, rows: list[dict[str, Any]], zone: tzinfo | None) -> Prepared:
+    """Clean and format every cell (untrusted text becomes literal Text), and measure each column once."""
+    columns = columns_of(rows)
+    prepared = Prepared(rows, columns, [cell_len(column_label(c)) for c in columns])
+    seen: set[str] = set()
+    shown_for: dict[tuple[str, Any], str] = {}  # queues, statuses, names repeat: clean each value once
+
+    def show(column: str, value: Any) -> str:
+        try:
+            return shown_for[column, value]
+        except KeyError:
+            text = shown_for[column, value] = clean(formatting.cell(column, value, zone), CELL_LIMIT)
+            return text
+        except TypeError:  # an unhashable value
+            return clean(formatting.cell(column, value, zone), CELL_LIMIT)
+
+    for index, row in enumerate(rows):
+        key = row_key(drill, row)
+        if key in seen:  # a source that repeats an id: keep both rows
+            key = f"{key}\x1f{index}"
+        seen.add(key)
+        shown = [show(c, row.get(c)) for c in columns]
+        for i, text in enumerate(shown):
+            prepared.widths[i] = max(prepared.widths[i], cell_len(text))
+        cells = tuple(Cell(text, row.get(c)) for c, text in zip(columns, shown, strict=True))
+        prepared.entries.append(Entry(key, row, cells, " ".join(shown).casefold()))
+    return prepared
+
+
 class RowsScreen(Screen):
     """Rows read once when opened (press r to read again), so the table holds still while you look at it."""
 
@@ -84,7 +137,8 @@ class RowsScreen(Screen):
         self.zone = zone
         self.rows: list[dict[str, Any]] = []
         self.rows_by_key: dict[str, dict[str, Any]] = {}
-        self.search_text: dict[str, str] = {}
+        self.prepared = Prepared([])
+        self.matching = 0
         self.columns: list[str] = []
         self.sorted_by: tuple[str, bool] | None = None
         self.needle = ""
@@ -103,11 +157,15 @@ class RowsScreen(Screen):
 
     def _show_title(self) -> None:
         queue = "all queues" if self.queue is None else clean(self.queue, 40)
-        shown = len(self.query_one(DataTable).rows) if self.loaded else 0
         total = len(self.rows)
-        count = "loading…" if not self.loaded else f"{shown} of {total} rows" if self.needle else f"{total} rows"
-        if self.loaded and total >= MAX_ROWS:
-            count += f" (first {MAX_ROWS})"
+        if not self.loaded:
+            count = "loading…"
+        else:
+            count = f"{self.matching} of {total} rows" if self.needle else f"{total} rows"
+            if total >= MAX_ROWS:
+                count += f" (the first {MAX_ROWS} read)"
+            if self.matching > SHOWN_MAX:
+                count += f"; showing {SHOWN_MAX}, / narrows"
         parts: list[Any] = [
             (self.drill.title, "bold"),
             " · ",
@@ -122,43 +180,34 @@ class RowsScreen(Screen):
     def load(self) -> None:
         with Store(self.store_path, readonly=True) as store:
             rows = self.drill.query(store, self.queue, self.since, self.at, MAX_ROWS)
-        self.post_message(RowsLoaded(rows, self.at))
+        # Cleaning, formatting and measuring 10,000 rows is the slow part: done here, off the UI thread.
+        self.post_message(RowsLoaded(prepare(self.drill, rows, self.zone), self.at))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
-        self.rows = message.rows
-        self.columns = columns_of(self.rows)
-        self.rows_by_key = {}
-        self.search_text = {}
-        for index, row in enumerate(self.rows):
-            key = row_key(self.drill, row)
-            if key in self.rows_by_key:  # a source that repeats an id: keep both rows
-                key = f"{key}\x1f{index}"
-            self.rows_by_key[key] = row
-            self.search_text[key] = (
-                " ".join(formatting.cell(c, row.get(c), self.zone).casefold() for c in self.columns)
-                + " "
-                + " ".join(clean(row.get(c)).casefold() for c in self.columns)
-            )
+        prepared: Prepared = message.rows  # type: ignore[assignment]
+        self.prepared = prepared
+        self.rows = prepared.rows
+        self.columns = prepared.columns
+        self.rows_by_key = {entry.key: entry.row for entry in prepared.entries}
         self.loaded = True
         self._fill()
 
-    def _shown(self, column: str, value: Any) -> Cell:
-        return Cell(clean(formatting.cell(column, value, self.zone), CELL_LIMIT), value)
-
     def _fill(self) -> None:
         table = self.query_one(DataTable)
+        prepared = self.prepared
         with self.app.batch_update():
             table.clear(columns=True)
-            for column in self.columns:
-                table.add_column(Text(column_label(column)), key=column)
+            for column, width in zip(prepared.columns, prepared.widths, strict=True):
+                # A fixed width spares the table measuring every cell of every row.
+                table.add_column(Text(column_label(column)), key=column, width=width)
             needle = self.needle.casefold()
-            for key, row in self.rows_by_key.items():
-                if needle and needle not in self.search_text[key]:
+            self.matching = 0
+            for entry in prepared.entries:
+                if needle and needle not in entry.search:
                     continue
-                table.add_row(*(self._shown(c, row.get(c)) for c in self.columns), key=key)
-            if self.sorted_by is not None:
-                column, reverse = self.sorted_by
-                table.sort(column, key=sort_key, reverse=reverse)
+                self.matching += 1
+                if self.matching <= SHOWN_MAX:
+                    table.add_row(*entry.cells, key=entry.key)
         if not self.rows:
             self.notify("Nothing behind this figure right now.", markup=False)
         self._show_title()
@@ -203,9 +252,12 @@ class RowsScreen(Screen):
         self._sort(str(event.column_key.value))
 
     def _sort(self, column: str) -> None:
+        """Sort every row read (not only those shown), then show the first SHOWN_MAX."""
         reverse = self.sorted_by == (column, False)
         self.sorted_by = (column, reverse)
-        self.query_one(DataTable).sort(column, key=sort_key, reverse=reverse)
+        index = self.columns.index(column)
+        self.prepared.entries.sort(key=lambda entry: sort_key(entry.cells[index]), reverse=reverse)
+        self._fill()
         self.notify(f"sorted by {column.replace('_', ' ')}{' (descending)' if reverse else ''}", markup=False)
 
     def action_reload(self) -> None:
