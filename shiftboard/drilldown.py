@@ -121,13 +121,15 @@ def sla_cases(
     limit: int = MAX_ROWS,
     *,
     targets: Mapping[str, Any] | None = None,
+    at_risk_s: float | None = None,
 ) -> list[dict[str, Any]]:
     """Open cases past or near an SLA target, most overdue first.
 
     ``targets`` maps a priority to an object with ``first_reply_min`` and ``resolution_min`` (config
-    ``[metrics.sla]``). A case is "breached" once ``at`` is past created + target, "at risk" when less than
-    AT_RISK_FRACTION of the target is left. First reply counts until a reply exists; resolution until solved.
-    Calendar time: business hours are not applied here. Bounded by the open-case index.
+    ``[metrics.sla]``). A case is "breached" once ``at`` is past created + target, "at risk" when the target is due
+    within ``at_risk_s`` seconds (inclusive), or, when that is None, when less than AT_RISK_FRACTION of it is left.
+    First reply counts until a reply exists; resolution until solved. Calendar time: business hours are not applied
+    here. Bounded by the open-case index.
     """
     targets = targets or {}
     rows: list[dict[str, Any]] = []
@@ -145,7 +147,8 @@ def sla_cases(
         for name, seconds in checks:
             due_at = case["created_at"] + seconds
             left = due_at - at
-            if left <= AT_RISK_FRACTION * seconds and (worst is None or left < worst[0]):
+            near = left <= (AT_RISK_FRACTION * seconds if at_risk_s is None else at_risk_s)
+            if near and (worst is None or left < worst[0]):
                 worst = (left, name, due_at, seconds)
         if worst is None:
             continue

@@ -36,7 +36,14 @@ def drill(name: str, settings: Settings) -> Drill:
             key="agent",
         )
     if name == "sla":
-        return Drill(name, "Cases past or near SLA", "case", partial(drilldown.sla_cases, targets=settings.metrics.sla))
+        # [metrics] sla_at_risk_min, where this version of the config has it, so the rows match the tile.
+        risk_min = getattr(settings.metrics, "sla_at_risk_min", None)
+        query = partial(
+            drilldown.sla_cases,
+            targets=settings.metrics.sla,
+            at_risk_s=None if risk_min is None else risk_min * 60.0,
+        )
+        return Drill(name, "Cases past or near SLA", "case", query)
     title, kind, query = _SIMPLE[name]
     return Drill(name, title, kind, query)
 

@@ -80,3 +80,10 @@ def test_limit_caps_at_max_rows(store):
     batch.cases = [Case("s", "x", "Q", "open", "low", NOW - 5)]
     write(store, batch)
     assert len(drilldown.waiting_contacts(store, None, SINCE, NOW, limit=10**9)) == drilldown.MAX_ROWS
+
+
+def test_sla_at_risk_within_a_fixed_time(seeded):
+    targets = {"high": SlaTarget(first_reply_min=240)}
+    # C-1 has 1 h left: at risk within 60 min (inclusive), not within 59 min.
+    assert ids(drilldown.sla_cases(seeded, None, SINCE, NOW, targets=targets, at_risk_s=3600)) == ["C-1"]
+    assert drilldown.sla_cases(seeded, None, SINCE, NOW, targets=targets, at_risk_s=3540) == []
