@@ -5,6 +5,11 @@ Single-process default: if no other process holds the cache's collector lock, th
 read-only connection in a worker thread that cannot overlap itself: each read schedules the next one when it ends
 (a chained timer), so a slow read delays the board rather than piling reads up. Ages tick every second from the
 last read without a new query.
+
+Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
+moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
+``COMMANDS`` calling the same actions; wall mode is another screen over the same ``BoardData``, ``FIGURES`` and
+``Tile``.
 """
 
 from __future__ import annotations

@@ -156,3 +156,19 @@ async def test_help_is_generated_from_bindings_and_q_quits(settings, seeded):
         assert isinstance(app.screen, BoardScreen)
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
+
+
+async def test_agents_and_ratings_drill_to_their_detail(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        for figure_id, key, expected in (("agents_busy", "ag1", "Agent One"), ("csat_pct", "R-1", "great")):
+            app.action_drill(figure_id)
+            await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
+            table = app.screen.query_one(DataTable)
+            assert [str(k.value).split("\x1f")[1] for k in table.rows] == [key]
+            await pilot.press("enter")
+            assert isinstance(app.screen, DetailScreen)
+            await until(pilot, lambda text=expected: text in str(app.screen.query_one("#detail").content))
+            await pilot.press("escape", "escape")
+            assert isinstance(app.screen, BoardScreen)
