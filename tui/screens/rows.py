@@ -170,10 +170,11 @@ class RowsScreen(Screen):
             (self.drill.title, "bold"),
             " · ",
             Content(queue).stylize("$accent"),
-            f" · at {formatting.clock(self.at, self.zone)} · {count}",
+            f" · {formatting.clock(self.at, self.zone)} · {count}",
         ]
-        if self.needle:
-            parts += [" · filter: ", Content(self.needle).stylize("$warning")]
+        if self.sorted_by is not None:
+            column, reverse = self.sorted_by
+            parts.append(f" · by {column_label(column)} {'↓' if reverse else '↑'}")
         self.query_one("#rows-title", Static).update(Content.assemble(*parts))
 
     @work(thread=True, exit_on_error=False, group="rows")
@@ -258,7 +259,6 @@ class RowsScreen(Screen):
         index = self.columns.index(column)
         self.prepared.entries.sort(key=lambda entry: sort_key(entry.cells[index]), reverse=reverse)
         self._fill()
-        self.notify(f"sorted by {column.replace('_', ' ')}{' (descending)' if reverse else ''}", markup=False)
 
     def action_reload(self) -> None:
         self.loaded = False
