@@ -172,3 +172,21 @@ async def test_agents_and_ratings_drill_to_their_detail(settings, seeded):
             await until(pilot, lambda text=expected: text in str(app.screen.query_one("#detail").content))
             await pilot.press("escape", "escape")
             assert isinstance(app.screen, BoardScreen)
+
+
+async def test_s_cycles_the_sort_column_and_capital_s_reverses(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.loaded)
+        screen = app.screen
+        await pilot.press("s")
+        assert screen.sorted_by == (screen.columns[0], False)
+        await pilot.press("s")
+        assert screen.sorted_by == (screen.columns[1], False)
+        await pilot.press("S")
+        assert screen.sorted_by == (screen.columns[1], True)
+        table = screen.query_one(DataTable)
+        queues = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        assert queues == ["Sales", "Billing", "Billing"]

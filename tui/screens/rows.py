@@ -123,7 +123,8 @@ class RowsScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-        Binding("s", "sort", "Sort column", id="sort"),
+        Binding("s", "sort", "Sort next col", id="sort"),
+        Binding("S", "reverse", "Reverse", key_display="S", id="sort-reverse"),
         Binding("r", "reload", "Reload", id="reload"),
     ]
 
@@ -242,11 +243,19 @@ class RowsScreen(Screen):
         self.query_one(DataTable).focus()
 
     def action_sort(self) -> None:
-        table = self.query_one(DataTable)
+        """Sort by the next column, ascending (a row cursor has no column of its own to pick)."""
         if not self.columns:
             return
-        column = self.columns[min(table.cursor_column, len(self.columns) - 1)]
-        self._sort(column)
+        current = self.columns.index(self.sorted_by[0]) if self.sorted_by else -1
+        self.sorted_by = None
+        self._sort(self.columns[(current + 1) % len(self.columns)])
+
+    def action_reverse(self) -> None:
+        if self.sorted_by is None:
+            if not self.columns:
+                return
+            self.sorted_by = (self.columns[0], False)
+        self._sort(self.sorted_by[0])
 
     @on(DataTable.HeaderSelected)
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
