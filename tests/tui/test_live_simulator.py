@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from shiftboard.config import Settings
 from shiftboard.store import Store
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import until
-
-pytest.importorskip("shiftboard.adapters.simulator")
 
 
 async def test_live_board_on_the_simulator(tmp_path):
