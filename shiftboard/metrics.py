@@ -464,20 +464,37 @@ class _Timeline:
     """Agents' states over [since, at): (start, end, state, queues) segments, and each agent's state at ``at``."""
 
     def __init__(self, initial: Iterable[Any], changes: Iterable[Any], since: float, at: float) -> None:
-        rows: dict[tuple[str, str], list[tuple[float, str, tuple[str, ...]]]] = defaultdict(list)
-        for r in initial:
-            rows[(r[0], r[1])].append((since, r[3], _queues(r[4])))
-        for r in changes:
-            rows[(r[0], r[1])].append((r[2], r[3], _queues(r[4])))
+        # ``changes`` arrive ordered by (source, agent, since): one pass builds every agent's segments.
+        first = {(r[0], r[1]): (since, r[3], _queues(r[4])) for r in initial}
         self.segments: list[tuple[float, float, str, tuple[str, ...]]] = []
         self.current: list[tuple[str, tuple[str, ...]]] = []
-        for history in rows.values():
-            history.sort(key=lambda h: h[0])
-            for i, (start, state, queues) in enumerate(history):
-                end = history[i + 1][0] if i + 1 < len(history) else at
-                if end > start:
-                    self.segments.append((start, end, state, queues))
-            self.current.append((history[-1][1], history[-1][2]))
+        segments, current = self.segments, self.current
+        key: tuple[str, str] | None = None
+        last: tuple[float, str, tuple[str, ...]] | None = None
+        for source, agent, moment, state, raw in changes:
+            if (source, agent) != key:
+                if last is not None:
+                    segments.append((last[0], at, last[1], last[2]))
+                    current.append((last[1], last[2]))
+                key = (source, agent)
+                last = first.pop(key, None)
+            if last is not None and moment > last[0]:
+                segments.append((last[0], moment, last[1], last[2]))
+            last = (moment, state, _queues(raw))
+        if last is not None:
+            segments.append((last[0], at, last[1], last[2]))
+            current.append((last[1], last[2]))
+        for start, state, queues in first.values():  # agents with no change in the window
+            if at > start:
+                segments.append((start, at, state, queues))
+            current.append((state, queues))
+        # Time by state per distinct queue list, so each queue's occupancy sums a handful of totals.
+        self._totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for start, end, state, queues in segments:
+            if state in ("busy", "wrap_up"):
+                self._totals[queues][0] += end - start
+            elif state == "available":
+                self._totals[queues][1] += end - start
 
     def states(self, queue: str | None) -> dict[str, int]:
         """Agents by their state at ``at`` (their latest state change before it); ``queue`` None counts all."""
@@ -491,13 +508,10 @@ class _Timeline:
         """Occupancy %: time busy or in wrap-up / time busy, in wrap-up or available, of the queue's agents in
         [since, at) (Amazon Connect's definition; an agent on several contacts counts once)."""
         handling = idle = 0.0
-        for start, end, state, queues in self.segments:
-            if queue is not None and not _serves(queues, queue):
-                continue
-            if state in ("busy", "wrap_up"):
-                handling += end - start
-            elif state == "available":
-                idle += end - start
+        for queues, (busy, available) in self._totals.items():
+            if queue is None or _serves(queues, queue):
+                handling += busy
+                idle += available
         return pct(handling, handling + idle)
 
     def availability(self, queue: str | None, calendar: BusinessCalendar, since: float, at: float) -> float | None:
@@ -608,7 +622,8 @@ def compute(
                 ratings[r[8]].add(row)
         initial = [(r[0], r[1], r[2], r[3], r[5]) for r in conn.execute(_AGENTS_AT, (since,))]
         changes = conn.execute(
-            "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?",
+            "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?"
+            " ORDER BY source, agent, since",
             (since, at),
         ).fetchall()
         cursor = conn.execute(_SNAPSHOTS_AT, (at,))

@@ -98,6 +98,8 @@ MIGRATIONS: tuple[str, ...] = (
         channel, assignee, first_reply_at) WHERE solved_at IS NOT NULL;
     CREATE INDEX cases_first_reply ON cases (first_reply_at, queue, status, created_at)
         WHERE first_reply_at IS NOT NULL;
+    DROP INDEX agent_states_since;
+    CREATE INDEX agent_states_since ON agent_states (since, source, agent, state, queues);
     CREATE INDEX cases_open_cover ON cases (created_at, queue, status, priority, channel, assignee, first_reply_at)
         WHERE status IN {OPEN_SQL};
     """,
