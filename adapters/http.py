@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from shiftboard.adapters.base import AdapterContext, ConfigurationError, HttpSourceSettings, SourceError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from shiftboard.adapters.base import AdapterContext, ConfigurationError, HttpSourceSettings, SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Never wait longer than this for one Retry-After; a longer ask fails the sync and the collector backs off.
