@@ -114,16 +114,21 @@ class FilesAdapter(Adapter):
 
     def check(self) -> str:
         """Count the matching files; a file that cannot be read fails the check (``fetch`` only reports it)."""
-        paths = [p for p in self.matching() if os.path.isfile(p)]
-        if not paths:
-            return f"no files match {self.pattern()} yet; they are imported when they appear"
-        for path in paths:
+        count = 0
+        for path in self.matching():
             try:
+                if not stat.S_ISREG(os.stat(path).st_mode):
+                    continue
                 with open(path, "rb") as handle:
                     handle.read(1)
+            except FileNotFoundError:
+                continue
             except OSError as error:
                 raise SourceError(f"cannot read {path}: {error.strerror}", retryable=False) from None
-        return f"{len(paths)} file(s) match {self.pattern()}"
+            count += 1
+        if not count:
+            return f"no files match {self.pattern()} yet; they are imported when they appear"
+        return f"{count} file(s) match {self.pattern()}"
 
 
 ADAPTER = FilesAdapter
