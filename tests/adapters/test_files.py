@@ -587,3 +587,16 @@ def test_settings_defaults_and_bounds() -> None:
         FilesSettings(name="f", kind="files", path="/x", record_type="ticket")
     with pytest.raises(ValueError, match="batch_size"):
         FilesSettings(name="f", kind="files", path="/x", batch_size=0)
+
+
+def readme_example(language: str) -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("#### Files (JSON Lines and CSV)", 1)[1]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize(("language", "name", "count"), [("json", "example.jsonl", 5), ("csv", "example.csv", 4)])
+def test_readme_examples_import_cleanly(store: Store, tmp_path: Path, language: str, name: str, count: int) -> None:
+    write(tmp_path / "in" / name, readme_example(language))
+    outcome = sync(store, source(tmp_path / "in"))
+    assert (outcome.records, outcome.skipped) == (count, 0), store.sync_state("files").last_skipped_sample
