@@ -227,10 +227,12 @@ class _FileReader:
             "signature": None if stopped else [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns],
         }
         if problem is not None:
-            # The file as a whole cannot be read (a CSV without a usable header): report once per change.
+            # The file as a whole cannot be read (a CSV without a usable header): report it once, and look again
+            # each sync (no signature), as the fix may be in the settings (record_type) rather than in the file.
             if self.entry is None or self.entry.get("error") != problem:
                 self.skip(1, problem)
             new_entry["error"] = problem
+            new_entry["signature"] = None
         return new_entry, used, stopped
 
     # -- JSON Lines ---------------------------------------------------------------------------------------------

@@ -600,3 +600,17 @@ def test_readme_examples_import_cleanly(store: Store, tmp_path: Path, language: 
     write(tmp_path / "in" / name, readme_example(language))
     outcome = sync(store, source(tmp_path / "in"))
     assert (outcome.records, outcome.skipped) == (count, 0), store.sync_state("files").last_skipped_sample
+
+
+def test_csv_without_type_is_read_once_record_type_is_set(store: Store, tmp_path: Path) -> None:
+    write(tmp_path / "in" / "agents.csv", "agent,state,since\nbo,busy,2026-03-02T08:00:20Z\n")
+    assert sync(store, source(tmp_path / "in")).skipped == 1
+    fixed = sync(store, source(tmp_path / "in", record_type="agent_state"))
+    assert (fixed.records, fixed.skipped) == (1, 0)
+
+
+def test_csv_whose_first_line_is_not_a_header_is_reported(store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "in" / "cases.csv", "case,A,Q,open,2026-03-02T10:00:00Z\n")
+    outcome = sync(store, source(tmp_path / "in"))
+    assert (outcome.records, outcome.skipped) == (0, 1)
+    assert store.sync_state("files").last_skipped_sample.startswith(f"{path}:1: the first line is not a header")
