@@ -16,6 +16,7 @@ import pytest
 from shiftboard.adapters.base import SourceError
 from shiftboard.adapters.files import MAX_LINE_BYTES, FilesAdapter, FilesSettings
 from shiftboard.collector import Collector, SourceRunner
+from shiftboard.config import ConfigError, load_settings
 from shiftboard.store import Store
 
 
@@ -614,3 +615,21 @@ def test_csv_whose_first_line_is_not_a_header_is_reported(store: Store, tmp_path
     outcome = sync(store, source(tmp_path / "in"))
     assert (outcome.records, outcome.skipped) == (0, 1)
     assert store.sync_state("files").last_skipped_sample.startswith(f"{path}:1: the first line is not a header")
+
+
+def test_config_example_block_validates(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
+    block = example.split("# Files: JSON Lines and CSV exports", 1)[1].split("\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if not line.startswith("# "):
+            break
+        lines.append(line[2:])
+    config = write(tmp_path / "shiftboard.toml", "\n".join(lines) + "\n")
+    (settings,) = load_settings(config, environ={}).source_settings()
+    assert isinstance(settings, FilesSettings)
+    assert (settings.kind, settings.record_type, settings.batch_size) == ("files", "contact", 50_000)
+
+    write(config, '[[sources]]\nname = "x"\nkind = "files"\npath = "/x"\nbatchsize = 5\n')
+    with pytest.raises(ConfigError, match="batchsize"):
+        load_settings(config, environ={}).source_settings()
