@@ -633,3 +633,21 @@ def test_config_example_block_validates(tmp_path: Path) -> None:
     write(config, '[[sources]]\nname = "x"\nkind = "files"\npath = "/x"\nbatchsize = 5\n')
     with pytest.raises(ConfigError, match="batchsize"):
         load_settings(config, environ={}).source_settings()
+
+
+def test_rewrite_that_keeps_the_first_bytes_is_still_noticed(store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "in" / "cases.jsonl", numbered_cases(0, 60))
+    assert sync(store, source(tmp_path / "in")).records == 60
+    # Same inode, same first 50 lines, different lines just before the old offset, and longer than before.
+    changed = jsonl(*(GOOD_A | {"id": f"M{n:05d}", "subject": f"moved {n:05d}"} for n in range(50, 65)))
+    with path.open("r+") as out:
+        out.write(numbered_cases(0, 50) + changed)
+    outcome = sync(store, source(tmp_path / "in"))
+    assert (outcome.records, outcome.skipped) == (65, 0)
+
+
+def test_folder_matching_the_glob_is_ignored(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "in" / "archive.jsonl").mkdir(parents=True)
+    write(tmp_path / "in" / "cases.jsonl", jsonl(GOOD_A))
+    outcome = sync(store, source(tmp_path / "in", "*.jsonl"))
+    assert (outcome.records, outcome.skipped) == (1, 0)
