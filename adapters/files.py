@@ -290,7 +290,7 @@ class _FileReader:
     def _read_csv(self, handle: BinaryIO, progress: _Progress, budget: int) -> tuple[int, bool, str | None]:
         """Read CSV records (a quoted cell may span lines). Returns (used, stopped by budget, file-level problem)."""
         used = 0
-        builders: dict[str, Callable[[list[str], str], Any]] = {}
+        builders: dict[str, tuple[Callable[[list[str], str], Any], Callable[[Any], None]]] = {}
         type_column: int | None = None
         if progress.header is not None:
             problem, type_column = self._check_header(progress.header)
@@ -354,18 +354,22 @@ class _FileReader:
         row: list[str],
         header: list[str],
         type_column: int | None,
-        builders: dict[str, Callable[[list[str], str], Any]],
+        builders: dict[str, tuple[Callable[[list[str], str], Any], Callable[[Any], None]]],
         line: int,
     ) -> None:
         if len(row) != len(header):
             self.skip(line, f"{len(row)} cells, the header has {len(header)}")
             return
         try:
-            kind = records.record_type(row[type_column] if type_column is not None else None, self.default_type)
-            build = builders.get(kind.name)
-            if build is None:
-                build = builders[kind.name] = records.csv_builder(tuple(header), kind.name)
-            self.lists[kind.name].append(build(row, self.source))
+            written = row[type_column] if type_column is not None else ""
+            handler = builders.get(written)
+            if handler is None:  # first row of this spelling of a type (only valid spellings are remembered)
+                kind = records.record_type(written, self.default_type)
+                handler = builders[written] = (
+                    records.csv_builder(tuple(header), kind.name),
+                    self.lists[kind.name].append,
+                )
+            handler[1](handler[0](row, self.source))
         except (ValueError, TypeError) as error:
             self.skip(line, _reason(error))
 
