@@ -88,6 +88,9 @@ class HttpClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request, retrying 429/5xx/transport errors; raise SourceError with a clear reason otherwise."""
+        return self._retrying(self._send_once, method, path, **kwargs)
+
+    def _retrying(self, call: Any, *args: Any, **kwargs: Any) -> Any:
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.max_retries + 1),
             wait=self._wait,
@@ -95,7 +98,7 @@ class HttpClient:
             sleep=self.context.sleep,
             reraise=True,
         )
-        return retrying(self._send_once, method, path, **kwargs)
+        return retrying(call, *args, **kwargs)
 
     def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self.requests += 1
@@ -131,11 +134,12 @@ class HttpClient:
         return response
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        """GET and decode JSON; a body that is not JSON is a clear, retryable error."""
-        return decode_json(self.request("GET", path, **kwargs))
+        """GET and decode JSON; a body that is not JSON (truncated, an HTML error page) is retried, then reported."""
+        return self._retrying(lambda: decode_json(self._send_once("GET", path, **kwargs)))
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
-        return decode_json(self.request("POST", path, json=body, **kwargs))
+        """POST a JSON body and decode the JSON answer, with the same retries as get_json."""
+        return self._retrying(lambda: decode_json(self._send_once("POST", path, json=body, **kwargs)))
 
 
 def decode_json(response: httpx.Response) -> Any:
@@ -172,3 +176,28 @@ def config_error_for_url(url: str) -> ConfigurationError | None:
     if not url.startswith(("http://", "https://")):
         return ConfigurationError(f"url must start with http:// or https://, got {url[:40]!r}")
     return None
+
+
+class Pacer:
+    """Spaces requests to at most ``per_minute`` a minute, allowing short bursts of ``burst`` (GCRA token bucket).
+
+    Hand-written rather than a library (pyrate-limiter, limits): it must wait through the adapter context's
+    injected clock and sleep so tests run instantly and deterministically, and it is a dozen lines.
+    """
+
+    def __init__(self, per_minute: float, context: AdapterContext, *, burst: int = 1) -> None:
+        self.interval = 60.0 / per_minute
+        self.tolerance = max(0, burst - 1) * self.interval
+        self.context = context
+        self._due = 0.0  # the theoretical arrival time of the next request
+        self.waited = 0.0
+
+    def wait(self) -> None:
+        """Block (through the context's sleep) until one more request fits in the budget."""
+        now = self.context.clock()
+        due = max(self._due, now)
+        delay = due - self.tolerance - now
+        if delay > 0:
+            self.waited += delay
+            self.context.sleep(delay)
+        self._due = due + self.interval

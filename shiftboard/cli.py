@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import signal
 import sys
 import threading
@@ -45,20 +46,27 @@ def parse_moment(text: str, settings: Settings) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, metavar="FILE", help="configuration file (TOML)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+    def options(default: Any) -> argparse.ArgumentParser:
+        shared = argparse.ArgumentParser(add_help=False)
+        shared.add_argument("--config", type=Path, metavar="FILE", default=default, help="configuration file (TOML)")
+        shared.add_argument("-v", "--verbose", action="store_true", default=default, help="log more to stderr")
+        return shared
+
+    # The subcommands' copies default to SUPPRESS so they keep what was given before the command name
+    # (`shiftboard --config F snapshot`) instead of resetting it.
+    common = options(argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(
         prog="shiftboard",
         description="A live operations board for customer-support shift supervisors.",
-        parents=[common],
+        parents=[options(None)],
     )
+    parser.set_defaults(verbose=False)
     parser.add_argument("--at", metavar="ISO", help="open the board at a past moment")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
-    board.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+    board.add_argument("--at", metavar="ISO", default=argparse.SUPPRESS, help="open the board at a past moment")
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
     snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
@@ -66,9 +74,27 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--since", metavar="ISO", help="window start (default: [metrics] window)")
     snapshot.add_argument("--no-sync", action="store_true", help="report from the cache without syncing")
 
-    commands.add_parser("collect", parents=[common], help="run the sources headless into the cache")
+    collect = commands.add_parser("collect", parents=[common], help="run the sources headless into the cache")
+    collect.add_argument("--metrics-port", type=_port, metavar="PORT", help="serve figures for Prometheus on PORT")
+    collect.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="HOST", help="address for --metrics-port (default 127.0.0.1)"
+    )
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the board to a browser (textual-serve)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     commands.add_parser("doctor", parents=[common], help="check the config, each source and the cache")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "snapshot":
             return run_snapshot(settings, args)
         if command == "collect":
-            return run_collect(settings)
+            return run_collect(settings, args)
+        if command == "serve":
+            return run_serve(settings, args)
         if command == "doctor":
             return run_doctor(settings)
         parser.error(f"unknown command {command}")
@@ -208,7 +236,7 @@ def format_snapshot(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_collect(settings: Settings) -> int:
+def run_collect(settings: Settings, args: argparse.Namespace) -> int:
     sources = settings.source_settings()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -221,10 +249,62 @@ def run_collect(settings: Settings) -> int:
         print(
             f"shiftboard: collecting {len(collector.runners)} source(s) into {store.path}; Ctrl+C stops",
             file=sys.stderr,
+            flush=True,
         )
-        collector.run(stop)
+        exporter = None
+        if args.metrics_port is not None:
+            from shiftboard.exporter import serve_metrics
+
+            reader = open_store(settings, readonly=True)
+            try:
+                exporter, _ = serve_metrics(settings, reader, args.metrics_port, args.metrics_host, time.time)
+            except OSError as error:
+                raise UsageError(
+                    f"--metrics-port: cannot listen on {args.metrics_host}:{args.metrics_port}: {error.strerror}"
+                ) from None
+            host, port = exporter.server_address[:2]
+            print(f"shiftboard: Prometheus figures on http://{host}:{port}/metrics", file=sys.stderr, flush=True)
+        try:
+            collector.run(stop)
+        finally:
+            if exporter is not None:
+                exporter.shutdown()
+            lock.release()
         if collector.fatal is not None:
             raise collector.fatal
+    return 0
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the board to browsers. Each browser gets its own board process; they all read one cache, which this
+    process fills by running the collector (unless another collector already does)."""
+    from textual_serve.server import Server
+
+    sources = settings.source_settings()
+    command = [sys.executable, "-m", "shiftboard", "board"]
+    if settings.origin is not None:
+        command += ["--config", str(settings.origin.resolve())]
+    stop = threading.Event()
+    lock = CollectorLock(settings.cache.resolved_path())
+    with open_store(settings) as store:
+        collector_thread = None
+        if lock.acquire():
+            collector = Collector(store, sources, retention_days=settings.cache.retention_days)
+            collector_thread = threading.Thread(target=collector.run, args=(stop,), daemon=True)
+            collector_thread.start()
+        scope = (
+            "this machine only"
+            if args.host in ("127.0.0.1", "localhost", "::1")
+            else "the network: put an authenticating proxy in front, textual-serve has no login"
+        )
+        print(f"shiftboard: serving the board on http://{args.host}:{args.port} ({scope})", file=sys.stderr, flush=True)
+        try:
+            Server(shlex.join(command), host=args.host, port=args.port, title="shiftboard").serve()
+        finally:
+            stop.set()
+            if collector_thread is not None:
+                collector_thread.join(timeout=10)
+            lock.release()
     return 0
 
 

@@ -151,11 +151,16 @@ class Store:
         self._lock = threading.RLock()
         try:
             self._conn = self._connect()
-            self.db = sqlite_utils.Database(self._conn)
+            # Refuse a newer or foreign file before changing anything in it (WAL mode rewrites the header).
+            self._check_version()
             if not readonly:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                # 64 MiB of page cache for the writer (the default is 2 MiB): bulk imports into a cache of a million
+                # rows were spending half their time re-reading index pages. Allocated only as pages are used.
+                self._conn.execute("PRAGMA cache_size = -65536")
                 self._migrate()
-            else:
-                self._check_version()
+            self.db = sqlite_utils.Database(self._conn)
         except sqlite3.DatabaseError as error:
             raise StoreError(_explain(error, self.path)) from None
 
@@ -174,12 +179,6 @@ class Store:
                 os.close(fd)
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 10000")
-        if not self.readonly:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            # 64 MiB of page cache for the writer (the default is 2 MiB): bulk imports into a cache of a million
-            # rows were spending half their time re-reading index pages. Allocated only as pages are used.
-            conn.execute("PRAGMA cache_size = -65536")
         return conn
 
     def _check_version(self) -> int:
@@ -233,11 +232,16 @@ class Store:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(_explain(error, self.path)) from None
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself on some errors (a full disk); only roll back what is still open.
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def write_batch(self, source: str, kind: str, batch: Batch, cursor: dict[str, Any] | None, at: float) -> None:
         """Upsert a batch and record the source's new cursor and success, all in one transaction."""

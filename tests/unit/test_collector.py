@@ -1,0 +1,119 @@
+"""The collector: pages committed with their cursors, failures isolated per source, backoff and circuit."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import pytest
+
+from shiftboard import collector as collector_module
+from shiftboard.adapters.base import Adapter, FetchResult, SourceError, SourceSettings
+from shiftboard.collector import Collector, CollectorLock, SourceRunner
+from shiftboard.model import Batch, Case
+from shiftboard.store import Store
+
+
+class ScriptedAdapter(Adapter):
+    """Serves pages of cases from a script shared by the test; raises what the script says."""
+
+    kind = "scripted"
+    scripts: ClassVar[dict[str, list]] = {}
+    calls: ClassVar[list[tuple[str, dict | None]]] = []
+
+    def fetch(self, cursor, at):
+        ScriptedAdapter.calls.append((self.name, cursor))
+        step = self.scripts[self.name].pop(0)
+        if isinstance(step, Exception):
+            raise step
+        page, more = step
+        cases = [Case(self.name, str(i), "Billing", "open", "normal", 1000.0 + i) for i in page]
+        return FetchResult(Batch(cases=cases), {"after": page[-1] if page else (cursor or {}).get("after")}, more)
+
+
+@pytest.fixture(autouse=True)
+def scripted(monkeypatch):
+    ScriptedAdapter.scripts.clear()
+    ScriptedAdapter.calls.clear()
+    monkeypatch.setattr(collector_module, "adapter_class", lambda kind: ScriptedAdapter)
+
+
+def _settings(name: str, **extra) -> SourceSettings:
+    return SourceSettings(name=name, kind="scripted", **extra)
+
+
+def test_sync_drains_every_ready_page_and_keeps_the_cursor(store: Store):
+    ScriptedAdapter.scripts["a"] = [([1, 2], True), ([3], True), ([], False)]
+    outcome = Collector(store, [_settings("a")]).sync_once(at=50.0)[0]
+    assert (outcome.pages, outcome.records, outcome.error) == (3, 3, None)
+    assert store.counts()["cases"] == 3
+    assert store.sync_state("a").cursor == {"after": 3}
+
+
+def test_a_restarted_collector_resumes_from_the_committed_cursor(store: Store):
+    ScriptedAdapter.scripts["a"] = [([1, 2], False), ([3], False)]
+    Collector(store, [_settings("a")]).sync_once(at=50.0)
+    Collector(store, [_settings("a")]).sync_once(at=60.0)
+    assert ScriptedAdapter.calls == [("a", None), ("a", {"after": 2})]
+
+
+def test_a_failing_page_keeps_the_pages_before_it(store: Store):
+    ScriptedAdapter.scripts["a"] = [([1, 2], True), SourceError("503 Service Unavailable")]
+    outcome = Collector(store, [_settings("a")]).sync_once(at=50.0)[0]
+    assert outcome.error == "503 Service Unavailable"
+    assert store.counts()["cases"] == 2
+    state = store.sync_state("a")
+    assert (state.cursor, state.consecutive_failures, state.last_error) == (
+        {"after": 2},
+        1,
+        "503 Service Unavailable",
+    )
+
+
+def test_one_broken_source_does_not_stop_another(store: Store):
+    ScriptedAdapter.scripts["bad"] = [KeyError("ticket")]  # a bug-shaped failure, not a SourceError
+    ScriptedAdapter.scripts["good"] = [([7], False)]
+    outcomes = Collector(store, [_settings("bad"), _settings("good")]).sync_once(at=5.0)
+    assert outcomes[0].error.startswith("internal error: KeyError")
+    assert outcomes[1].error is None
+    assert [r["source"] for r in store.query("SELECT source FROM cases")] == ["good"]
+
+
+def test_failures_back_off_then_open_the_circuit(store: Store):
+    settings = _settings("a", interval_s=10, circuit_failures=3, circuit_probe_s=600)
+    ScriptedAdapter.scripts["a"] = [SourceError("down")] * 3 + [([1], False)]
+    runner = SourceRunner(settings, store, Collector(store, []).context)
+    delays = []
+    for _ in range(4):
+        runner.sync(at=1.0)
+        delays.append(runner.next_delay())
+    assert delays == [10, 20, 600, 10]
+
+
+def test_run_polls_each_source_on_its_own_thread_until_stopped(store: Store):
+    ScriptedAdapter.scripts["a"] = [([1], False)] + [([], False)] * 100
+    ScriptedAdapter.scripts["b"] = [SourceError("down")] * 100
+    stop = threading.Event()
+    seen: set[str] = set()
+
+    def on_sync(outcome):
+        seen.add(outcome.source)
+        if seen == {"a", "b"}:
+            stop.set()
+
+    collector = Collector(store, [_settings("a"), _settings("b")], on_sync=on_sync)
+    thread = threading.Thread(target=collector.run, args=(stop,))
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert store.counts()["cases"] == 1
+    assert store.sync_state("b").consecutive_failures >= 1
+
+
+def test_only_one_collector_holds_the_lock(tmp_path):
+    first, second = CollectorLock(tmp_path / "c.sqlite"), CollectorLock(tmp_path / "c.sqlite")
+    assert first.acquire()
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()

@@ -1,0 +1,91 @@
+"""The shared HTTP client against a real loopback server: retries, Retry-After, clear errors, no secrets."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from shiftboard.adapters.base import AdapterContext, ConfigurationError, HttpSourceSettings, SourceError
+from shiftboard.adapters.http import HttpClient, parse_retry_after
+from tests.emulators.server import EmulatorServer, Fault, Response
+
+SECRET = "tok-3f9a-very-secret"
+
+
+def _ok(request):
+    if request.headers.get("authorization") != f"Bearer {SECRET}":
+        return Response(401, {"error": "invalid token"})
+    return Response(200, {"ok": True, "path": request.path})
+
+
+@pytest.fixture
+def server():
+    with EmulatorServer(_ok) as running:
+        yield running
+
+
+def _client(server, waits, **extra) -> HttpClient:
+    settings = HttpSourceSettings(name="t", kind="t", url=server.url, timeout_s=extra.pop("timeout_s", 2), **extra)
+    return HttpClient(settings, AdapterContext(sleep=waits.append), headers={"Authorization": f"Bearer {SECRET}"})
+
+
+def test_retries_429_and_5xx_honouring_retry_after(server):
+    waits: list[float] = []
+    server.inject(Fault("429", retry_after=7), "503", Fault("429", retry_after=2))
+    assert _client(server, waits).get_json("/x") == {"ok": True, "path": "/x"}
+    assert len(server.requests) == 4
+    assert waits[0] == 7 and waits[2] == 2
+    assert 0 <= waits[1] <= 30  # jittered exponential backoff for the 503 without Retry-After
+
+
+def test_gives_up_after_max_retries_with_the_status(server):
+    waits: list[float] = []
+    server.inject(*["500"] * 10)
+    with pytest.raises(SourceError, match="500"):
+        _client(server, waits, max_retries=2).get_json("/x")
+    assert len(server.requests) == 3
+
+
+def test_auth_failure_is_not_retried_and_hides_the_token(server):
+    settings = HttpSourceSettings(name="t", kind="t", url=server.url)
+    client = HttpClient(settings, AdapterContext(sleep=lambda s: None), headers={"Authorization": "Bearer wrong-tok"})
+    with pytest.raises(ConfigurationError) as caught:
+        client.get_json("/x")
+    assert "401" in str(caught.value) and "wrong-tok" not in str(caught.value)
+    assert len(server.requests) == 1
+
+
+def test_non_json_and_truncated_answers_are_clear_errors(server):
+    server.inject(*["html"] * 10)
+    with pytest.raises(SourceError, match=r"not JSON \(text/html"):
+        _client(server, [], max_retries=1).get_json("/x")
+    server.faults.clear()
+    server.inject("truncated")
+    assert _client(server, []).get_json("/x")["ok"] is True  # the retry got the whole body
+
+
+def test_a_slow_server_times_out_and_is_retried(server):
+    server.inject(Fault("slow", delay_s=1.5))
+    waits: list[float] = []
+    assert _client(server, waits, timeout_s=0.5).get_json("/x")["ok"] is True
+    assert len(waits) == 1
+
+
+def test_connection_refused_is_a_clear_error():
+    settings = HttpSourceSettings(name="t", kind="t", url="http://127.0.0.1:9", max_retries=1)
+    with pytest.raises(SourceError, match="cannot connect"):
+        HttpClient(settings, AdapterContext(sleep=lambda s: None)).get_json("/")
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after("12", now=0) == 12
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10
+    assert parse_retry_after("soon", now=0) is None
+    assert parse_retry_after(None, now=0) is None
+
+
+def test_tls_verification_is_on_by_default():
+    settings = HttpSourceSettings(name="t", kind="t", url="https://127.0.0.1:1")
+    assert settings.verify_tls is True
+    client = HttpClient(settings, AdapterContext())
+    assert isinstance(client._client, httpx.Client)
