@@ -1,0 +1,45 @@
+"""Board fixtures: a real cache in tmp_path filled with the seed, settings pointing at it, a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from shiftboard.config import Settings
+from shiftboard.store import Store
+from tests.tui.seed import NOW, base_batch, write
+
+
+@pytest.fixture(autouse=True)
+def _still(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No animations and no blinking cursor, so screens are deterministic."""
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache={"path": str(tmp_path / "cache.sqlite")}, metrics={"timezone": "UTC"}, board={"refresh_s": 1})
+
+
+@pytest.fixture
+def seeded(settings: Settings) -> Iterator[Store]:
+    with Store(settings.cache.resolved_path()) as store:
+        write(store, base_batch())
+        yield store
+
+
+async def until(pilot, condition: Callable[[], bool], tries: int = 100) -> None:
+    """Let the app run until ``condition`` holds (bounded; fails the test when it never does)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")
+
+
+Until = Callable[..., Awaitable[None]]
+__all__ = ["NOW", "until"]

@@ -1,0 +1,192 @@
+"""The real board on a real cache: figures on screen, live change, drill-down, detail, filter, queues, help, quit.
+
+Expected figures are worked out by hand from tests/tui/seed.py (window 00:00–10:00 UTC).
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from shiftboard.model import Batch
+from shiftboard.tui.app import ShiftboardApp
+from shiftboard.tui.screens.board import BoardScreen
+from shiftboard.tui.screens.detail import DetailScreen
+from shiftboard.tui.screens.help import HelpScreen
+from shiftboard.tui.screens.rows import RowsScreen
+from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.tile import Tile
+from tests.tui.conftest import until
+from tests.tui.seed import NOW, contact, write
+
+SIZES = [(80, 24), (200, 60)]
+
+
+def tile(app: ShiftboardApp, figure_id: str) -> Tile:
+    return app.screen.query_one(f"#tile-{figure_id}", Tile)
+
+
+def header_text(app: ShiftboardApp) -> str:
+    return str(app.screen.query_one(BoardHeader).content)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_figures_show_and_follow_the_cache(settings, seeded, size):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        # 3 waiting (90 s, 30 s, 5 s); 4 answered (10, 20, 40, 5 s) and 1 abandoned (60 s): SL 3/5, ASA 18.75 s.
+        assert tile(app, "waiting_now").text == "3"
+        assert tile(app, "longest_wait_s").text == "1:30"
+        assert tile(app, "service_level_pct").text == "60%"
+        assert tile(app, "asa_s").text == "0:19"
+        assert tile(app, "abandon_rate_pct").text == "1"
+        assert tile(app, "abandon_rate_pct").note == "20%"
+        assert tile(app, "backlog_open").text == "4"
+        assert tile(app, "oldest_case_age_s").text == "3h00m"
+        assert tile(app, "first_reply_p90_s").text == "—"
+        # States as words: SL 60 % is below the breach line (70), longest wait 90 s is past warn (60).
+        assert tile(app, "service_level_pct").state.value == "BREACH"
+        assert tile(app, "longest_wait_s").state.value == "WARN"
+        assert tile(app, "waiting_now").state.value == "OK"
+        assert "10:00:00" in header_text(app)
+        # Every tile is on screen, whole, at this size.
+        screen_region = app.screen.region
+        for each in app.screen.query(Tile):
+            assert screen_region.contains_region(each.region), each.id
+            assert each.region.height >= 4
+
+        write(seeded, Batch(contacts=[contact("new-1", "Sales", NOW - 50), contact("new-2", "Sales", NOW - 400)]))
+        await until(pilot, lambda: tile(app, "waiting_now").text == "5")
+        assert tile(app, "longest_wait_s").text == "6:40"
+
+
+async def test_ages_tick_without_a_new_read(settings, seeded):
+    now = [NOW]
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: now[0])
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.data is not None)
+        reads = app.reads
+        now[0] = NOW + 30
+        app.tick()
+        assert tile(app, "longest_wait_s").text == "2:00"
+        assert tile(app, "oldest_case_age_s").text == "3h00m"
+        assert app.reads == reads or app.data.at == NOW
+
+
+async def test_drill_into_a_tile_open_a_row_and_go_back(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.press("enter")  # the first tile: waiting now
+        assert isinstance(app.screen, RowsScreen)
+        await until(pilot, lambda: app.screen.loaded)
+        table = app.screen.query_one(DataTable)
+        assert [str(k.value).split("\x1f")[1] for k in table.rows] == ["b-w1", "b-w2", "s-w1"]
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        detail = str(app.screen.query_one("#detail").content)
+        assert "b-w1" in detail and "Ann" in detail and "1:30" in detail
+        await pilot.press("escape")
+        assert isinstance(app.screen, RowsScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+        # Open cases: four, oldest first.
+        for _ in range(10):
+            await pilot.press("right")
+        assert app.focused.id == "tile-backlog_open"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
+        table = app.screen.query_one(DataTable)
+        assert [str(k.value).split("\x1f")[1] for k in table.rows] == ["C-1", "C-2", "C-3", "C-4"]
+
+
+async def test_filter_and_sort_the_table(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.loaded)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"sales")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        await pilot.press("enter", "escape")  # leave the field, then clear the filter
+        await until(pilot, lambda: table.row_count == 3)
+        assert isinstance(app.screen, RowsScreen)
+        app.screen._sort("offered_at")  # oldest first: b-w1 (Ann), b-w2 (Bob), s-w1 (Dee)
+        customers = [table.get_row_at(i)[app.screen.columns.index("customer")].plain for i in range(3)]
+        assert customers == ["Ann", "Bob", "Dee"]
+        app.screen._sort("customer")
+        app.screen._sort("customer")  # again: descending
+        customers = [table.get_row_at(i)[app.screen.columns.index("customer")].plain for i in range(3)]
+        assert customers == ["Dee", "Bob", "Ann"]
+
+
+async def test_digits_focus_a_queue_and_zero_shows_all(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.press("1")
+        assert app.queue == "Billing"
+        assert tile(app, "waiting_now").text == "2"
+        assert tile(app, "service_level_pct").text == "50%"  # 10 and 20 s of 10, 20, 40 answered + 1 abandoned
+        assert "Billing" in header_text(app)
+        await pilot.press("2")
+        assert app.queue == "Sales"
+        assert tile(app, "waiting_now").text == "1"
+        await pilot.press("9")
+        assert app.queue == "Sales"
+        await pilot.press("0")
+        assert app.queue is None
+        assert tile(app, "waiting_now").text == "3"
+
+
+async def test_help_is_generated_from_bindings_and_q_quits(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {entry.binding_id for entry in app.screen.entries}
+        assert {"quit", "help", "refresh", "drill", "queue-all", "tile-left"} <= ids
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+
+
+async def test_agents_and_ratings_drill_to_their_detail(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        for figure_id, key, expected in (("agents_busy", "ag1", "Agent One"), ("csat_pct", "R-1", "great")):
+            app.action_drill(figure_id)
+            await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
+            table = app.screen.query_one(DataTable)
+            assert [str(k.value).split("\x1f")[1] for k in table.rows] == [key]
+            await pilot.press("enter")
+            assert isinstance(app.screen, DetailScreen)
+            await until(pilot, lambda text=expected: text in str(app.screen.query_one("#detail").content))
+            await pilot.press("escape", "escape")
+            assert isinstance(app.screen, BoardScreen)
+
+
+async def test_s_cycles_the_sort_column_and_capital_s_reverses(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.loaded)
+        screen = app.screen
+        await pilot.press("s")
+        assert screen.sorted_by == (screen.columns[0], False)
+        await pilot.press("s")
+        assert screen.sorted_by == (screen.columns[1], False)
+        await pilot.press("S")
+        assert screen.sorted_by == (screen.columns[1], True)
+        table = screen.query_one(DataTable)
+        queues = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        assert queues == ["Sales", "Billing", "Billing"]

@@ -1,0 +1,292 @@
+"""The shiftboard board: reads the cache on a timer, shows a tile per figure, drills into the rows behind them.
+
+Single-process default: if no other process holds the cache's collector lock, the app runs the same Collector as
+``shiftboard collect`` in a worker thread and stops it on exit; otherwise it only reads. Reads use their own
+read-only connection in a worker thread that cannot overlap itself: each read schedules the next one when it ends
+(a chained timer), so a slow read delays the board rather than piling reads up. Ages tick every second from the
+last read without a new query.
+
+Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
+moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
+``COMMANDS`` calling the same actions; wall mode is another screen over the same ``BoardData``, ``FIGURES`` and
+``Tile``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+
+from shiftboard.collector import Collector, CollectorLock
+from shiftboard.config import Settings, SourceSettings
+from shiftboard.store import Store
+from shiftboard.text import clean
+from shiftboard.tui.drills import drill
+from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
+from shiftboard.tui.messages import BoardRead, BoardReadFailed, CollectorStopped
+from shiftboard.tui.readmodel import BoardData, read_board
+from shiftboard.tui.screens.board import BoardScreen
+from shiftboard.tui.screens.help import HelpScreen, KeyHelp
+from shiftboard.tui.screens.rows import RowsScreen
+from shiftboard.tui.widgets.board_header import BoardHeader, header_content
+from shiftboard.tui.widgets.tile import Tile
+
+#: Seconds to wait for the in-process collector to stop on exit before giving up on it.
+COLLECTOR_STOP_S = 10.0
+
+
+#: Bindings help leaves out because another entry covers them (digits 1–9 are listed once, as 0-9).
+_HELP_FOLDED = frozenset(f"queue-{n}" for n in range(1, 10))
+
+
+def _queue_bindings() -> list[BindingType]:
+    bindings: list[BindingType] = [Binding("0", "queue(0)", "Queue n (0 all)", key_display="0-9", id="queue-all")]
+    bindings += [Binding(str(n), f"queue({n})", f"Queue {n}", show=False, id=f"queue-{n}") for n in range(1, 10)]
+    return bindings
+
+
+class ShiftboardApp(App[int]):
+    """The live board. ``at`` fixes the moment shown (None: live); ``clock`` is injectable for tests."""
+
+    TITLE = "shiftboard"
+    CSS_PATH = "board.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        *_queue_bindings(),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        sources: Sequence[SourceSettings],
+        at: float | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.sources = list(sources)
+        self.at = at
+        self.clock = clock
+        self.zone = settings.metrics.zone()
+        self.refresh_s = max(settings.board.refresh_s, 1.0)
+        #: The latest read, None until the first one arrives.
+        self.data: BoardData | None = None
+        #: The queue in focus; None shows every queue.
+        self.queue: str | None = None
+        self.problem: str | None = None
+        self.reads = 0
+        self._reader: Store | None = None
+        self._reading = False
+        self._read_again = False
+        self._next_read: Timer | None = None
+        self._stop = threading.Event()
+        self._collector_done = threading.Event()
+        self._lock = CollectorLock(Path(store.path))
+        self.collecting = False
+
+    # -- life cycle -----------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.settings.board.theme:
+            self.theme = self.settings.board.theme
+        self.push_screen(BoardScreen())
+        self._start_collector()
+        self.set_interval(1.0, self.tick)
+        self.read_now()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+        if self.collecting:
+            self._collector_done.wait(COLLECTOR_STOP_S)
+        if self._reader is not None:
+            self._reader.close()
+
+    def moment(self) -> float:
+        """The moment the board shows: ``at`` when fixed, else now."""
+        return self.at if self.at is not None else self.clock()
+
+    # -- collector ------------------------------------------------------------------------------------------
+
+    def _start_collector(self) -> None:
+        if not self._lock.acquire():
+            return  # another process (``shiftboard collect`` or another board) writes; this board only reads
+        self.collecting = True
+        collector = Collector(self.store, self.sources, retention_days=self.settings.cache.retention_days)
+        self._collect(collector)
+
+    @work(thread=True, group="collector", exit_on_error=False)
+    def _collect(self, collector: Collector) -> None:
+        reason = None
+        try:
+            collector.run(self._stop)
+            if collector.fatal is not None:
+                reason = str(collector.fatal)
+        except Exception as error:  # the board keeps showing the cache even if collecting breaks
+            reason = f"{type(error).__name__}: {error}"
+        finally:
+            self._lock.release()
+            self._collector_done.set()
+        if not self._stop.is_set() or reason:
+            self.post_message(CollectorStopped(reason))
+
+    def on_collector_stopped(self, message: CollectorStopped) -> None:
+        self.collecting = False
+        self.notify(f"collector stopped: {clean(message.reason or 'no reason given')}", severity="error", markup=False)
+
+    # -- reading the cache ----------------------------------------------------------------------------------
+
+    def read_now(self) -> None:
+        """Read the cache now, or right after the read in progress (reads never overlap)."""
+        if self._reading:
+            self._read_again = True
+            return
+        if self._next_read is not None:
+            self._next_read.stop()
+            self._next_read = None
+        self._reading = True
+        self._read(self.moment())
+
+    @work(thread=True, group="read", exit_on_error=False)
+    def _read(self, at: float) -> None:
+        try:
+            if self._reader is None:
+                self._reader = Store(self.store.path, readonly=True)
+            data = read_board(self._reader, self.settings, self.sources, at)
+        except Exception as error:  # shown in the header; the next read tries again
+            self.post_message(BoardReadFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(BoardRead(data))
+
+    def _read_finished(self) -> None:
+        self._reading = False
+        self.reads += 1
+        if self._read_again:
+            self._read_again = False
+            self.read_now()
+        else:
+            self._next_read = self.set_timer(self.refresh_s, self.read_now)
+
+    def on_board_read(self, message: BoardRead) -> None:
+        self.data = message.data
+        self.problem = None
+        if self.queue is not None and self.queue not in self.data.queues:
+            self.queue = None
+        self.show_board()
+        self._read_finished()
+
+    def on_board_read_failed(self, message: BoardReadFailed) -> None:
+        if message.reason != self.problem:
+            self.notify(f"reading the cache failed: {clean(message.reason)}", severity="error", markup=False)
+        self.problem = message.reason
+        self.show_board()
+        self._read_finished()
+
+    # -- showing --------------------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Once a second: the clock, source ages and the ages on tiles move on without a new read."""
+        self.show_board(ticking_only=True)
+
+    def show_board(self, *, ticking_only: bool = False) -> None:
+        board = self._board_screen()
+        headers = board.query(BoardHeader) if board is not None else None
+        if board is None or not headers:
+            return  # not composed yet, or closing
+        moment = self.moment()
+        data = self.data
+        names = data.queue_names if data else []
+        number = names.index(self.queue) + 1 if self.queue in names else 0
+        headers.first().show(
+            header_content(
+                moment=moment,
+                zone=self.zone,
+                queue=self.queue,
+                queue_number=number,
+                queue_count=len(names),
+                since=data.since if data else None,
+                health=data.health if data else [],
+                collecting=self.collecting or not self.sources,
+                live=self.at is None,
+                latency_s=data.latency_s if data else None,
+                problem=self.problem,
+            )
+        )
+        if data is None:
+            return
+        figures = data.figures(self.queue)
+        elapsed = moment - data.at
+        for tile in board.query(Tile):
+            figure = tile.figure
+            if ticking_only and not figure.ticks:
+                continue
+            value = figure.current(figures, elapsed)
+            state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
+            note = figure.note(figures) if figure.note else None
+            tile.show(figure.fmt(value), state, note)
+
+    def _board_screen(self) -> BoardScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                return screen
+        return None
+
+    # -- actions --------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Queue keys act on the board only (a drilled table keeps the queue it was opened for)."""
+        return action != "queue" or isinstance(self.screen, BoardScreen)
+
+    def action_refresh(self) -> None:
+        self.read_now()
+
+    def action_queue(self, number: int) -> None:
+        """Focus the n-th queue (1–9, in the order shown); 0 shows every queue."""
+        names = self.data.queue_names if self.data else []
+        if number == 0:
+            self.queue = None
+        elif number <= len(names):
+            self.queue = names[number - 1]
+        else:
+            self.notify(f"there is no queue {number} (there are {len(names)})", markup=False)
+            return
+        self.show_board()
+
+    def action_drill(self, figure_id: str) -> None:
+        """Open the rows behind a figure, for the queue in focus, at the moment shown."""
+        figure = FIGURES_BY_ID[figure_id]
+        if figure.drill is None:
+            self.notify(f"{figure.label}: no rows to show for this figure yet", markup=False)
+            return
+        data = self.data
+        at = data.at if data else self.moment()
+        since = data.since if data else at
+        rows = drill(figure.drill, self.settings)
+        self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone))
+
+    def action_help(self) -> None:
+        """Show the keys active on the current screen, from its bindings (several keys for one action together)."""
+        keys: dict[str, list[str]] = {}
+        descriptions: dict[str, str] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            ident = binding.id or binding.action
+            if not binding.description or ident in _HELP_FOLDED:
+                continue
+            keys.setdefault(ident, []).append(self.get_key_display(binding))
+            descriptions.setdefault(ident, binding.description)
+        entries = [KeyHelp(", ".join(dict.fromkeys(keys[i])), descriptions[i], i) for i in keys]
+        self.push_screen(HelpScreen(entries))

@@ -1,0 +1,34 @@
+"""The board: the header, a tile per figure, the footer with the keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from shiftboard.tui.figures import FIGURES
+from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.tile import Tile
+from shiftboard.tui.widgets.tile_grid import TileGrid
+
+
+class BoardScreen(Screen):
+    """The base screen. The app feeds it data; it never reads the cache itself."""
+
+    BINDINGS = [Binding("enter", "drill", "Rows behind", id="drill")]
+
+    def compose(self) -> ComposeResult:
+        yield BoardHeader()
+        with TileGrid(id="tiles"):
+            for figure in FIGURES:
+                yield Tile(figure)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query(Tile).first().focus()
+
+    def action_drill(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Tile):
+            self.app.action_drill(focused.figure.id)  # type: ignore[attr-defined]

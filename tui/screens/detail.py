@@ -1,0 +1,83 @@
+"""One row's detail: every field of the record it stands for, as literal text."""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from shiftboard import drilldown
+from shiftboard.store import Store
+from shiftboard.text import clean
+from shiftboard.tui import formatting
+from shiftboard.tui.drills import Drill
+
+
+class RecordLoaded(Message):
+    def __init__(self, record: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.record = record
+
+
+def detail_content(fields: dict[str, Any], zone: tzinfo | None) -> Content:
+    """One line per field: the name, then its value (times in the board's zone, durations as waits)."""
+    width = max((len(name) for name in fields), default=0)
+    lines = []
+    for name, value in fields.items():
+        if name == "queues" and isinstance(value, str) and value.startswith("["):
+            value = ", ".join(json.loads(value))
+        shown = formatting.cell(name, value, zone)
+        if name.endswith("_at") and isinstance(value, int | float):
+            shown += f"  ({formatting.stamp(value, None)} UTC)"
+        label = (name.replace("_", " ").rjust(width), "bold $text-muted")
+        lines.append(Content.assemble(label, "  ", clean(shown, 4000)))
+    return Content("\n").join(lines)
+
+
+class DetailScreen(Screen):
+    """The row as drilled, completed with the stored record once it is read."""
+
+    BINDINGS = [Binding("escape", "back", "Back", id="back")]
+
+    def __init__(self, drill: Drill, row: dict[str, Any], store_path: str, zone: tzinfo | None) -> None:
+        super().__init__()
+        self.drill = drill
+        self.row = row
+        self.store_path = store_path
+        self.zone = zone
+
+    def compose(self) -> ComposeResult:
+        key = clean(self.row.get(self.drill.key), 80)
+        title = Content.assemble((f"{self.drill.kind.title()} ", "bold"), (key, "bold $accent"))
+        yield Static(title, id="detail-title")
+        with VerticalScroll(id="detail-body"):
+            yield Static(detail_content(self.row, self.zone), id="detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exit_on_error=False)
+    def load(self) -> None:
+        with Store(self.store_path, readonly=True) as store:
+            source, key = str(self.row.get("source")), str(self.row.get(self.drill.key))
+            found = drilldown.record(store, self.drill.kind, source, key)
+        self.post_message(RecordLoaded(found))
+
+    def on_record_loaded(self, message: RecordLoaded) -> None:
+        if message.record is None:
+            return
+        fields = {**self.row, **message.record}
+        self.query_one("#detail", Static).update(detail_content(fields, self.zone))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

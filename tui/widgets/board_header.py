@@ -1,0 +1,75 @@
+"""The board's header: the clock, the queue in focus and each source's health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from textual.content import Content
+from textual.widgets import Static
+
+from shiftboard.health import Health
+from shiftboard.text import clean
+from shiftboard.tui import formatting
+
+#: A cache read this slow is shown in the header (a slow disk or a huge window makes the board lag).
+SLOW_READ_S = 0.25
+_HEALTH_STYLES = {"ok": "$success", "stale": "$warning", "failing": "$error bold", "waiting": "$text-muted"}
+_HEALTH_MARKS = {"ok": "●", "stale": "▲", "failing": "✖", "waiting": "○"}
+
+
+def header_content(
+    *,
+    moment: float,
+    zone: tzinfo | None,
+    queue: str | None,
+    queue_number: int,
+    queue_count: int,
+    since: float | None,
+    health: Sequence[Health],
+    collecting: bool,
+    live: bool,
+    latency_s: float | None,
+    problem: str | None,
+) -> Content:
+    """Two lines: clock · queue · window · read latency, then one entry per source (untrusted text kept literal)."""
+    if queue is None:
+        queue_part = Content.assemble(("all", "bold $accent"), f" {queue_count} queues" if queue_count else "")
+    else:
+        queue_part = Content.assemble(
+            (f"{queue_number}/{queue_count} ", "bold"), Content(clean(queue, 40)).stylize("bold $accent")
+        )
+    parts: list[Content | str | tuple[str, str]] = [
+        (formatting.clock(moment, zone), "bold"),
+        "" if live else (" PAST MOMENT", "$warning bold"),
+        "  Queue: ",
+        queue_part,
+    ]
+    if since is not None:
+        parts.append(f"  since {formatting.clock(since, zone)[:5]}")
+    if latency_s is not None and latency_s >= SLOW_READ_S:
+        parts.append((f"  slow read {latency_s:.1f} s", "$warning"))
+    first = Content.assemble(*parts)
+    second: list[Content | str | tuple[str, str]] = []
+    if problem:
+        second += [("cache: ", "$error bold"), Content(clean(problem, 200)), "  "]
+    for item in health:
+        mark = _HEALTH_MARKS.get(item.status, "?")
+        style = _HEALTH_STYLES.get(item.status, "")
+        name = Content(clean(item.source, 40))
+        second += [(f"{mark} ", style), name, ": ", (clean(item.describe(moment)), style), "  "]
+    if not health:
+        second.append(("no sources configured: reading the cache", "$text-muted"))
+    if not collecting:
+        second.append(("(another process collects)", "$text-muted"))
+    return Content.assemble(first, "\n", Content.assemble(*second))
+
+
+class BoardHeader(Static):
+    """Two lines at the top of the board; ``show`` replaces what it says."""
+
+    def __init__(self) -> None:
+        super().__init__("", id="board-header", markup=False)
+
+    def show(self, content: Content) -> None:
+        self.update(content)

@@ -1,0 +1,58 @@
+"""A tile: one figure's label, its number (large when there is room) and its state as a word and a colour."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Digits, Static
+
+from shiftboard.tui.figures import Figure, State
+
+#: Width of one large glyph in Textual's Digits.
+GLYPH_WIDTH = 3
+_STATE_CLASSES = {State.OK: "-ok", State.WARN: "-warn", State.BREACH: "-breach", State.NONE: "-none"}
+
+
+class Tile(Widget, can_focus=True):
+    """Shows one figure. ``show`` sets what it says; the tile picks large or compact digits to fit its size."""
+
+    def __init__(self, figure: Figure) -> None:
+        super().__init__(id=f"tile-{figure.id}", classes="tile -none")
+        self.figure = figure
+        self.text = "—"
+        self.state = State.NONE
+        self.note: str | None = None
+        self.border_title = Content(figure.label)
+
+    def compose(self) -> ComposeResult:
+        yield Digits(self.text, classes="big")
+        yield Static(self.text, classes="compact", markup=False)
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def show(self, text: str, state: State, note: str | None = None) -> None:
+        """Set the number, the state and the short second reading."""
+        if (text, state, note) == (self.text, self.state, self.note):
+            return
+        self.text, self.note = text, note
+        if state is not self.state:
+            self.remove_class(_STATE_CLASSES[self.state])
+            self.add_class(_STATE_CLASSES[state])
+            self.state = state
+        self.query_one(Digits).update(text)
+        self.query_one(".compact", Static).update(Content(text))
+        words = [part for part in (note, state.value) if part]
+        self.border_subtitle = Content(" · ".join(words)) if words else None
+        self._fit()
+
+    def _fit(self) -> None:
+        """Large digits when the tile has three free lines and room for every glyph; compact text otherwise."""
+        inner = self.content_size
+        has_digits = any(char.isdigit() for char in self.text)
+        large = has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
+        self.set_class(large, "-large")
