@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import shlex
 import signal
 import sys
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shiftboard import metrics
+from shiftboard import erlang, metrics
 from shiftboard.collector import Collector, CollectorLock
 from shiftboard.config import ConfigError, Settings, load_settings
 from shiftboard.health import health
@@ -74,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--since", metavar="ISO", help="window start (default: [metrics] window)")
     snapshot.add_argument("--no-sync", action="store_true", help="report from the cache without syncing")
 
+    staffing = commands.add_parser(
+        "staffing", parents=[common], help="agents needed for a load (Erlang C)", description=STAFFING_HELP
+    )
+    staffing.add_argument("--calls-per-hour", required=True, metavar="X", help="arrivals per hour")
+    staffing.add_argument("--aht", required=True, metavar="S", help="average handle time, seconds")
+    staffing.add_argument("--target", default="80/20", metavar="PCT/S", help="service level target (default 80/20)")
+    staffing.add_argument("--shrinkage", default="0", metavar="F", help="share of paid time off the phones, 0–<1")
+    staffing.add_argument("--max-occupancy", metavar="F", help="cap on occupancy A/N, e.g. 0.85")
+    staffing.add_argument("--json", action="store_true", help="print JSON")
+
     collect = commands.add_parser("collect", parents=[common], help="run the sources headless into the cache")
     collect.add_argument("--metrics-port", type=_port, metavar="PORT", help="serve figures for Prometheus on PORT")
     collect.add_argument(
@@ -106,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        if args.command == "staffing":
+            # Pure arithmetic: no configuration or cache needed.
+            return run_staffing(args)
         settings = load_settings(args.config)
         command = args.command or "board"
         if command == "board":
@@ -155,7 +169,7 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
 
 def snapshot_data(settings: Settings, store: Store, at: float, since: float | None) -> dict[str, Any]:
     """The snapshot document: figures per queue plus each source's health."""
-    data = metrics.compute(store, settings.metrics, at, since)
+    data = metrics.compute(store, settings.metrics, at, since, costs=settings.costs)
     states = {s.source: s for s in store.sync_states()}
     data["sources"] = [health(s, states.get(s.name), at).as_json() for s in settings.source_settings()]
     return {"at": data["at"], "since": data["since"], "sources": data["sources"], "queues": data["queues"]}
@@ -216,8 +230,14 @@ def format_snapshot(data: dict[str, Any]) -> str:
     add("open cases", ("cases", "backlog", "open"))
     add("oldest open", ("cases", "backlog", "oldest_age_s"), " s")
     add("first reply p90", ("cases", "first_reply_s", "p90"), " s")
+    add("SLA breached", ("cases", "sla", "breached"))
+    add("SLA at risk", ("cases", "sla", "at_risk"))
+    add("CSAT", ("satisfaction", "csat_pct"), " %")
     for state in ("available", "busy", "wrap_up", "away", "offline"):
         add(f"agents {state.replace('_', '-')}", ("agents", state))
+    add("agents needed", ("staffing", "agents_needed"))
+    add("occupancy", ("contacts", "occupancy_pct"), " %")
+    add("availability", ("availability_pct",), " %")
     headers = ["", *(clean(n, 24) for n in names)]
     table = [headers, *([label, *values] for label, values in rows)]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
@@ -234,6 +254,83 @@ def format_snapshot(data: dict[str, Any]) -> str:
             ).rstrip()
         )
     return "\n".join(lines) + "\n"
+
+
+STAFFING_HELP = (
+    "Agents needed to answer TARGET percent of contacts within its seconds, under Erlang C (M/M/N: Poisson "
+    "arrivals, exponential handle times, nobody abandons), and what that number gives: expected service level, "
+    "ASA (mean wait over all contacts), probability of waiting, occupancy, and agents to schedule after shrinkage."
+)
+
+
+def _number(name: str, text: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    below = value <= low if low_open else value < low
+    above = value >= high if high_open else value > high
+    if math.isnan(value) or below or above:
+        lo = f"{'above' if low_open else 'at least'} {low:g}"
+        hi = "" if math.isinf(high) else f" and {'below' if high_open else 'at most'} {high:g}"
+        raise UsageError(f"{name}: expected a number {lo}{hi}, got {text!r}")
+    return value
+
+
+def parse_target(text: str) -> tuple[float, float]:
+    """``80/20`` → (0.8, 20.0): percent within seconds."""
+    parts = text.split("/")
+    if len(parts) != 2:
+        raise UsageError(f"--target: expected PERCENT/SECONDS such as 80/20, got {text!r}")
+    percent = _number("--target", parts[0], 0, 100, low_open=True, high_open=True)
+    seconds = _number("--target", parts[1], 0, math.inf)
+    return percent / 100, seconds
+
+
+def run_staffing(args: argparse.Namespace) -> int:
+    calls = _number("--calls-per-hour", args.calls_per_hour, 0, math.inf, low_open=True)
+    aht = _number("--aht", args.aht, 0, math.inf, low_open=True)
+    target, threshold = parse_target(args.target)
+    shrinkage = _number("--shrinkage", args.shrinkage, 0, 1, high_open=True)
+    max_occ = (
+        None if args.max_occupancy is None else _number("--max-occupancy", args.max_occupancy, 0, 1, low_open=True)
+    )
+    try:
+        result = erlang.staffing(calls, aht, target, threshold, shrinkage, max_occ)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    data = {
+        "calls_per_hour": calls,
+        "aht_s": aht,
+        "target_pct": target * 100,
+        "threshold_s": threshold,
+        "shrinkage": shrinkage,
+        "max_occupancy": max_occ,
+        "traffic_erlangs": result.traffic_erlangs,
+        "agents": result.agents,
+        "scheduled_agents": result.scheduled,
+        "service_level_pct": result.service_level * 100,
+        "asa_s": result.asa_s,
+        "p_wait_pct": result.p_wait * 100,
+        "occupancy_pct": result.occupancy * 100,
+    }
+    if args.json:
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    lines = [
+        f"load: {calls:g} contacts/hour × {aht:g} s = {result.traffic_erlangs:.2f} Erlangs",
+        f"agents needed: {result.agents} (target {target * 100:g} % within {threshold:g} s"
+        + ("" if max_occ is None else f", occupancy at most {max_occ * 100:g} %")
+        + ")",
+        f"  service level: {result.service_level * 100:.1f} % within {threshold:g} s",
+        f"  ASA: {result.asa_s:.1f} s (mean wait over all contacts)",
+        f"  P(wait): {result.p_wait * 100:.1f} %",
+        f"  occupancy: {result.occupancy * 100:.1f} %",
+        f"scheduled agents: {result.scheduled} (shrinkage {shrinkage * 100:g} %)",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
 
 
 def run_collect(settings: Settings, args: argparse.Namespace) -> int:

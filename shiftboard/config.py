@@ -110,6 +110,7 @@ class MetricsSettings(_Strict):
     abandon_policy: AbandonPolicy = "exclude_short"
     short_abandon_s: float = Field(5, ge=0)
     repeat_window_h: float = Field(24, gt=0)
+    sla_at_risk_min: float = Field(30, ge=0, description="An open case is at risk this close to an SLA target.")
     window: str = Field("today", description='"today" (since local midnight) or minutes, e.g. "60m".')
     timezone: str | None = Field(None, description="IANA zone for 'today' and business hours; default: local.")
     business_hours: BusinessHours = Field(default_factory=BusinessHours)

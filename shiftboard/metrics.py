@@ -2,29 +2,56 @@
 
 Every figure is a function of (queue, window [since, at), at) over the cache. Events at or after ``at`` are ignored,
 so a past ``at`` reproduces what the board showed then. Nothing here reads the wall clock. A figure with nothing to
-measure is None (shown as "—"), never 0.
+measure is None (shown as "—"); counts are numbers (0 is a count).
 
-Definitions follow ../shared/reference/metrics.md; each function's docstring is its figure's definition.
+Definitions follow ../shared/reference/metrics.md; each function's docstring is its figure's definition, and
+``FIGURES`` below is the text the README and docs/metrics.md repeat.
+
+Cost: every query is bounded by the window, the last 24 h of offers (contacts waiting), the open cases, or the
+agents (a skip-scan over the agent-state key), never by the length of history; ``make bench`` measures it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from shiftboard.config import MetricsSettings
+from shiftboard import erlang
+from shiftboard.business_hours import BusinessCalendar
+from shiftboard.config import CostSettings, MetricsSettings
 from shiftboard.model import AGENT_STATES, OPEN_STATUSES, PRIORITIES, format_time
 from shiftboard.store import OPEN_SQL, Store
 
 ALL = "all"
 #: A contact still waiting after this long is assumed lost by its source and no longer counted as waiting.
 MAX_WAIT_S = 86400.0
+#: A queue snapshot older than this no longer describes the queue's current state.
+SNAPSHOT_MAX_AGE_S = 600.0
+#: Staffing reads the arrivals and handle times of this last stretch before ``at``.
+STAFFING_WINDOW_S = 3600.0
+#: How many of the latest rating comments are shown.
+COMMENTS_SHOWN = 10
 AGE_BUCKETS = (("under_1h", 3600.0), ("1h_to_4h", 4 * 3600.0), ("4h_to_24h", 86400.0), ("over_24h", math.inf))
+POLICIES = (
+    "answered_only",
+    "all_abandons",
+    "exclude_short",
+    "abandoned_after_threshold",
+    "abandons_within_threshold_met",
+)
+#: Seconds in each [costs] period; a month is the mean Gregorian month (365.2425 / 12 days).
+PERIOD_S = {"day": 86400.0, "week": 7 * 86400.0, "month": 365.2425 / 12 * 86400.0}
+UNASSIGNED = "(unassigned)"
+UNKNOWN = "(unknown)"
+
+
+# -- small statistics ---------------------------------------------------------------------------------------------
 
 
 def window_start(settings: MetricsSettings, at: float) -> float:
@@ -36,18 +63,19 @@ def window_start(settings: MetricsSettings, at: float) -> float:
     return at - int(settings.window[:-1]) * 60
 
 
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least ``pct`` % of values at or below it."""
+def percentile(values: Sequence[float], pct: int, *, presorted: bool = False) -> float | None:
+    """Nearest-rank percentile: the value at rank ⌈pct/100 · n⌉ (at least 1) of the sorted values; None if empty."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    ordered = values if presorted else sorted(values)
+    # Integer arithmetic: 0.9 * 70 is 63.00000000000001 in floats, which would skip a rank.
+    rank = max(1, -(-pct * len(ordered) // 100))
     return ordered[rank - 1]
 
 
 def mean(values: Sequence[float]) -> float | None:
     """Arithmetic mean; None for no values."""
-    return sum(values) / len(values) if values else None
+    return math.fsum(values) / len(values) if values else None
 
 
 def pct(part: float, whole: float) -> float | None:
@@ -55,16 +83,18 @@ def pct(part: float, whole: float) -> float | None:
     return 100.0 * part / whole if whole else None
 
 
-@dataclass(slots=True)
-class _Contact:
-    queue: str
-    channel: str
-    offered_at: float
-    answered_at: float | None
-    ended_at: float | None
-    abandoned_at: float | None
-    blocked: bool
-    wrap_up_s: float | None
+def spread(values: Sequence[float]) -> dict[str, float | None]:
+    """avg, p50, p90 (nearest rank) and max of ``values``; all None when there are none."""
+    ordered = sorted(values)
+    return {
+        "avg": mean(ordered),
+        "p50": percentile(ordered, 50, presorted=True),
+        "p90": percentile(ordered, 90, presorted=True),
+        "max": ordered[-1] if ordered else None,
+    }
+
+
+# -- contacts -------------------------------------------------------------------------------------------------------
 
 
 def service_level(
@@ -78,239 +108,776 @@ def service_level(
     - abandoned_after_threshold: answered ≤ T / (answered + abandoned after T)
     - abandons_within_threshold_met: (answered ≤ T + abandoned ≤ T) / (answered + abandoned)
     """
-    answered = len(waits_answered)
-    abandoned = len(waits_abandoned)
     within = sum(1 for w in waits_answered if w <= threshold_s)
     abandoned_within = sum(1 for w in waits_abandoned if w <= threshold_s)
     short = sum(1 for w in waits_abandoned if w <= short_s)
+    return _sl_from_counts(len(waits_answered), within, len(waits_abandoned), abandoned_within, short)
+
+
+def _sl_from_counts(
+    answered: int | None, within: int | None, abandoned: int | None, ab_within: int | None, short: int | None
+) -> dict[str, float | None]:
+    def f(num: int | None, den: int | None) -> float | None:
+        return None if num is None or den is None else pct(num, den)
+
+    total = None if answered is None or abandoned is None else answered + abandoned
     return {
-        "answered_only": pct(within, answered),
-        "all_abandons": pct(within, answered + abandoned),
-        "exclude_short": pct(within, answered + abandoned - short),
-        "abandoned_after_threshold": pct(within, answered + abandoned - abandoned_within),
-        "abandons_within_threshold_met": pct(within + abandoned_within, answered + abandoned),
+        "answered_only": f(within, answered),
+        "all_abandons": f(within, total),
+        "exclude_short": f(within, None if total is None or short is None else total - short),
+        "abandoned_after_threshold": f(within, None if total is None or ab_within is None else total - ab_within),
+        "abandons_within_threshold_met": f(None if within is None or ab_within is None else within + ab_within, total),
     }
 
 
-def contact_figures(contacts: Iterable[_Contact], settings: MetricsSettings, since: float, at: float) -> dict:
-    """Contact figures over contacts offered in [since, at), outcomes before ``at``.
+class _Contacts:
+    """What one queue's contacts add up to; finalized by ``figures``."""
 
-    offered: entered the queue in the window (blocked contacts never entered, so are not offered).
-    answered / abandoned: offered in the window and answered / abandoned before ``at``.
-    short_abandoned: abandoned with a wait of at most ``short_abandon_s``.
-    blocked: refused entry in the window. waiting_now: offered before ``at``, no outcome before ``at``.
-    longest_wait_s: ``at`` minus the earliest offer among those waiting.
-    asa_s: mean wait of answered contacts. wait_p50_s/p90_s/max_s: nearest-rank percentiles of those waits.
-    abandon_rate_pct: abandoned / (answered + abandoned).
-    aht_s: mean of (ended − answered) + wrap-up over answered contacts that ended in the window.
-    by_channel: offered per channel.
-    """
-    offered = answered = abandoned = blocked = 0
-    waits_answered: list[float] = []
-    waits_abandoned: list[float] = []
-    waiting_since: list[float] = []
-    handle: list[float] = []
-    by_channel: Counter[str] = Counter()
-    for c in contacts:
-        if c.offered_at >= at:
-            continue
-        answered_at = c.answered_at if c.answered_at is not None and c.answered_at < at else None
-        abandoned_at = c.abandoned_at if c.abandoned_at is not None and c.abandoned_at < at else None
-        ended_at = c.ended_at if c.ended_at is not None and c.ended_at < at else None
-        if c.blocked:
-            if c.offered_at >= since:
-                blocked += 1
-            continue
-        if answered_at is None and abandoned_at is None and ended_at is None:
-            if at - c.offered_at <= MAX_WAIT_S:
-                waiting_since.append(c.offered_at)
-            continue
-        if answered_at is not None and ended_at is not None and since <= ended_at:
-            handle.append((ended_at - answered_at) + (c.wrap_up_s or 0.0))
-        if c.offered_at < since:
-            continue
-        offered += 1
-        by_channel[c.channel] += 1
-        if answered_at is not None:
-            answered += 1
-            waits_answered.append(answered_at - c.offered_at)
-        elif abandoned_at is not None:
-            abandoned += 1
-            waits_abandoned.append(abandoned_at - c.offered_at)
-        else:
-            # Ended without answer or abandon (flow-out): in offered, not in any service-level denominator.
-            pass
-    offered += len([s for s in waiting_since if s >= since])
-    by_policy = service_level(
-        waits_answered, waits_abandoned, settings.service_level_threshold_s, settings.short_abandon_s
+    __slots__ = (
+        "arrivals_hour",
+        "blocked",
+        "by_channel",
+        "handle_hour_n",
+        "handle_hour_sum",
+        "handle_n",
+        "handle_sum",
+        "offered",
+        "oldest_waiting",
+        "repeat",
+        "snapshot",
+        "waiting",
+        "waits_abandoned",
+        "waits_answered",
     )
-    return {
-        "offered": offered,
-        "answered": answered,
-        "abandoned": abandoned,
-        "short_abandoned": sum(1 for w in waits_abandoned if w <= settings.short_abandon_s),
-        "blocked": blocked,
-        "waiting_now": len(waiting_since),
-        "longest_wait_s": (at - min(waiting_since)) if waiting_since else None,
-        "oldest_waiting_since": min(waiting_since) if waiting_since else None,
-        "service_level_pct": by_policy[settings.abandon_policy],
-        "service_level_pct_by_policy": by_policy,
-        "asa_s": mean(waits_answered),
-        "wait_p50_s": percentile(waits_answered, 50),
-        "wait_p90_s": percentile(waits_answered, 90),
-        "wait_max_s": max(waits_answered) if waits_answered else None,
-        "abandon_rate_pct": pct(abandoned, answered + abandoned),
-        "aht_s": mean(handle),
-        "by_channel": dict(sorted(by_channel.items())),
-    }
 
+    def __init__(self) -> None:
+        self.offered = self.blocked = self.waiting = self.repeat = self.arrivals_hour = 0
+        self.waits_answered: list[float] = []
+        self.waits_abandoned: list[float] = []
+        self.by_channel: Counter[str] = Counter()
+        self.oldest_waiting: float | None = None
+        self.handle_sum = self.handle_hour_sum = 0.0
+        self.handle_n = self.handle_hour_n = 0
+        self.snapshot: dict[str, Any] | None = None
 
-def case_figures(rows: Iterable[Any], since: float, at: float) -> dict:
-    """Case figures at ``at``.
+    def merge(self, other: _Contacts) -> None:
+        self.offered += other.offered
+        self.blocked += other.blocked
+        self.waiting += other.waiting
+        self.repeat += other.repeat
+        self.arrivals_hour += other.arrivals_hour
+        self.waits_answered += other.waits_answered
+        self.waits_abandoned += other.waits_abandoned
+        self.by_channel.update(other.by_channel)
+        if other.oldest_waiting is not None:
+            self.oldest_waiting = min(self.oldest_waiting or math.inf, other.oldest_waiting)
+        self.handle_sum += other.handle_sum
+        self.handle_n += other.handle_n
+        self.handle_hour_sum += other.handle_hour_sum
+        self.handle_hour_n += other.handle_hour_n
 
-    backlog.open: cases created before ``at`` and not solved/closed before it (deleted cases never count).
-    by_status / by_priority: of those; a case solved later counts under its status "open" at ``at``.
-    by_age: by time since creation. oldest_age_s: age of the oldest open case.
-    created / solved: cases created / solved in [since, at).
-    first_reply_s: creation to first reply, over cases first replied to in the window.
-    resolution_s: creation to solve, over cases solved in the window.
-    """
-    open_count = 0
-    by_status: Counter[str] = Counter()
-    by_priority: Counter[str] = Counter({p: 0 for p in PRIORITIES})
-    by_age: dict[str, int] = {name: 0 for name, _ in AGE_BUCKETS}
-    oldest: float | None = None
-    created = solved = 0
-    first_reply: list[float] = []
-    resolution: list[float] = []
-    for r in rows:
-        if r["status"] == "deleted" or r["created_at"] >= at:
-            continue
-        solved_at = r["solved_at"] if r["solved_at"] is not None and r["solved_at"] < at else None
-        if since <= r["created_at"]:
-            created += 1
-        if solved_at is not None and since <= solved_at:
-            solved += 1
-            resolution.append(solved_at - r["created_at"])
-        fr = r["first_reply_at"]
-        if fr is not None and since <= fr < at:
-            first_reply.append(fr - r["created_at"])
-        is_open = r["status"] in OPEN_STATUSES or (r["solved_at"] is not None and r["solved_at"] >= at)
-        if not is_open or solved_at is not None:
-            continue
-        open_count += 1
-        status = r["status"] if r["status"] in OPEN_STATUSES else "open"
-        by_status[status] += 1
-        by_priority[r["priority"]] += 1
-        age = at - r["created_at"]
-        oldest = age if oldest is None else max(oldest, age)
-        for name, limit in AGE_BUCKETS:
-            if age < limit:
-                by_age[name] += 1
-                break
-    return {
-        "created": created,
-        "solved": solved,
-        "backlog": {
-            "open": open_count,
-            "by_status": {s: by_status.get(s, 0) for s in OPEN_STATUSES},
-            "by_priority": dict(by_priority),
-            "by_age": by_age,
-            "oldest_age_s": oldest,
-        },
-        "first_reply_s": _spread(first_reply),
-        "resolution_s": _spread(resolution),
-    }
+    def figures(self, settings: MetricsSettings, at: float, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+        """Contact figures over contacts offered in [since, at), outcomes before ``at``.
 
+        offered: entered the queue in the window (blocked contacts never entered, so are not offered); includes
+        those still waiting and those that left without answer or abandon (flow-outs).
+        answered / abandoned: offered in the window and answered / abandoned before ``at`` (answered wins if both).
+        short_abandoned: abandoned with a wait of at most ``short_abandon_s``.
+        blocked: refused entry in the window.
+        waiting_now: offered in the 24 h before ``at``, not blocked, and neither answered, abandoned nor ended
+        before ``at`` (a contact answered after ``at`` was waiting at ``at``).
+        longest_wait_s: ``at`` minus the earliest offer among those waiting; oldest_waiting_since is that offer.
+        service_level_pct: under the configured ``abandon_policy`` (see ``service_level``), threshold T.
+        asa_s: mean wait (offer to answer) of answered contacts.
+        wait_p50_s / wait_p90_s / wait_max_s: nearest-rank percentiles and maximum of those waits.
+        abandon_rate_pct: abandoned / (answered + abandoned).
+        aht_s: mean handle time, (ended − answered) + wrap-up (hold is inside the talk span), over answered
+        contacts that ended in the window.
+        by_channel: offered contacts per channel.
+        repeat_contacts: offered contacts whose customer had another contact (any queue, blocked included)
+        offered within ``repeat_window_h`` before it (a contact exactly that long before counts).
 
-def _spread(values: Sequence[float]) -> dict[str, float | None]:
-    return {
-        "avg": mean(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "max": max(values) if values else None,
-    }
-
-
-def agent_figures(states: Iterable[Any], queue: str | None) -> dict[str, int]:
-    """Agents by their state at ``at`` (their latest state change before it); ``queue`` None counts all."""
-    counts = {state: 0 for state in AGENT_STATES}
-    for row in states:
-        queues = json.loads(row["queues"]) if row["queues"] else []
-        if queue is None or not queues or queue in queues:
-            counts[row["state"]] = counts.get(row["state"], 0) + 1
-    return counts
-
-
-def compute(store: Store, settings: MetricsSettings, at: float, since: float | None = None) -> dict[str, Any]:
-    """Every figure, per queue and for "all", in the layout of ``shiftboard snapshot --json``."""
-    since = window_start(settings, at) if since is None else since
-    horizon = min(since, at - MAX_WAIT_S)
-    with store.read() as conn:
-        conn.row_factory = _row_factory
-        contact_rows = conn.execute(
-            """SELECT queue, channel, offered_at, answered_at, ended_at, abandoned_at, blocked, wrap_up_s
-               FROM contacts WHERE offered_at >= ? AND offered_at < ?""",
-            (horizon, at),
-        ).fetchall()
-        case_rows = conn.execute(
-            f"""SELECT queue, status, priority, created_at, first_reply_at, solved_at FROM cases
-                WHERE (status IN {OPEN_SQL} AND created_at < :at)
-                   OR (solved_at >= :since AND created_at < :at)
-                   OR (created_at >= :since AND created_at < :at)
-                   OR (first_reply_at >= :since AND first_reply_at < :at)""",
-            {"at": at, "since": since},
-        ).fetchall()
-        agent_rows = conn.execute(
-            """SELECT a.source, a.agent, a.state, a.queues FROM agent_states a
-               JOIN (SELECT source, agent, MAX(since) AS since FROM agent_states WHERE since < ?
-                     GROUP BY source, agent) latest
-               ON a.source = latest.source AND a.agent = latest.agent AND a.since = latest.since""",
-            (at,),
-        ).fetchall()
-        conn.row_factory = None
-    contacts_by_queue: dict[str, list[_Contact]] = defaultdict(list)
-    for r in contact_rows:
-        contacts_by_queue[r["queue"]].append(
-            _Contact(
-                r["queue"],
-                r["channel"],
-                r["offered_at"],
-                r["answered_at"],
-                r["ended_at"],
-                r["abandoned_at"],
-                bool(r["blocked"]),
-                r["wrap_up_s"],
-            )
-        )
-    cases_by_queue: dict[str, list[Any]] = defaultdict(list)
-    for r in case_rows:
-        cases_by_queue[r["queue"]].append(r)
-    agent_queues = {q for r in agent_rows for q in (json.loads(r["queues"]) if r["queues"] else [])}
-    queues = sorted(set(contacts_by_queue) | set(cases_by_queue) | agent_queues)
-
-    def figures(queue: str | None) -> dict[str, Any]:
-        queue_settings = settings if queue is None else settings.for_queue(queue)
-        contacts = contact_rows_for(contacts_by_queue, queue)
-        cases = [r for q, rows in cases_by_queue.items() if queue in (None, q) for r in rows]
+        ``extra`` are queue-snapshot aggregates (sources that give no contact rows) added to the counts; see
+        ``snapshot_contacts``.
+        """
+        threshold, short_s = settings.service_level_threshold_s, settings.short_abandon_s
+        answered_w = sorted(self.waits_answered)
+        abandoned_w = sorted(self.waits_abandoned)
+        answered, abandoned = len(answered_w), len(abandoned_w)
+        within = bisect_right(answered_w, threshold)
+        ab_within = bisect_right(abandoned_w, threshold)
+        short = bisect_right(abandoned_w, short_s)
+        offered, blocked, waiting = self.offered, self.blocked, self.waiting
+        oldest = self.oldest_waiting
+        wait_sum, wait_n = math.fsum(answered_w), answered
+        for snap in extra:
+            offered += snap["offered"] or 0
+            answered += snap["answered"] or 0
+            abandoned += snap["abandoned"] or 0
+            short += snap["short_abandoned"] or 0
+            within += snap["within"] or 0
+            ab_within += snap["ab_within"] or 0
+            waiting += snap["waiting_now"] or 0
+            if snap["oldest_waiting_since"] is not None:
+                oldest = min(oldest or math.inf, snap["oldest_waiting_since"])
+            if snap["wait_total_s"] is not None and snap["answered"]:
+                wait_sum += snap["wait_total_s"]
+                wait_n += snap["answered"]
+        by_policy = _sl_from_counts(answered, within, abandoned, ab_within, short)
         return {
-            "contacts": contact_figures(contacts, queue_settings, since, at),
-            "cases": case_figures(cases, since, at),
-            "agents": agent_figures(agent_rows, queue),
+            "offered": offered,
+            "answered": answered,
+            "abandoned": abandoned,
+            "short_abandoned": short,
+            "blocked": blocked,
+            "waiting_now": waiting,
+            "longest_wait_s": None if oldest is None else at - oldest,
+            "oldest_waiting_since": oldest,
+            "service_level_pct": by_policy[settings.abandon_policy],
+            "service_level_pct_by_policy": by_policy,
+            "service_level_policy": settings.abandon_policy,
+            "service_level_threshold_s": threshold,
+            "asa_s": wait_sum / wait_n if wait_n else None,
+            "wait_p50_s": percentile(answered_w, 50, presorted=True),
+            "wait_p90_s": percentile(answered_w, 90, presorted=True),
+            "wait_max_s": answered_w[-1] if answered_w else None,
+            "abandon_rate_pct": pct(abandoned, answered + abandoned),
+            "aht_s": self.handle_sum / self.handle_n if self.handle_n else None,
+            "occupancy_pct": None,
+            "by_channel": dict(sorted(self.by_channel.items())),
+            "repeat_contacts": self.repeat,
+            "basis": "queue_snapshot" if extra and not self.offered and not self.waiting else "contacts",
         }
 
+
+def snapshot_contacts(row: dict[str, Any], at: float, since: float) -> dict[str, Any]:
+    """Contact figures of a queue known only from its source's aggregates (a QueueSnapshot, e.g. Twilio, Talk).
+
+    waiting_now, longest_wait_s and agents come from the latest snapshot at or before ``at``, only if it is at most
+    10 minutes old. offered / answered / abandoned / short_abandoned / service level / ASA come from its cumulative
+    fields, which follow the source's own window (``window_start`` to the snapshot's moment) and the source's own
+    service-level threshold (``sl_threshold_s``), not ``since`` and T; ASA = wait_total_s / answered. Cumulative
+    fields are used only when the snapshot was taken inside the window [since, at].
+    """
+    fresh = at - row["at"] <= SNAPSHOT_MAX_AGE_S
+    cumulative = row["at"] >= since
+    waiting = row["waiting"] if fresh else None
+    longest = row["longest_wait_s"] if fresh else None
     return {
-        "at": format_time(at),
-        "since": format_time(since),
-        "queues": {ALL: figures(None), **{q: figures(q) for q in queues}},
+        "offered": row["offered"] if cumulative else None,
+        "answered": row["answered"] if cumulative else None,
+        "abandoned": row["abandoned"] if cumulative else None,
+        "short_abandoned": row["short_abandoned"] if cumulative else None,
+        "within": row["answered_within_sl"] if cumulative else None,
+        "ab_within": row["abandoned_within_sl"] if cumulative else None,
+        "wait_total_s": row["wait_total_s"] if cumulative else None,
+        "waiting_now": waiting,
+        "oldest_waiting_since": None if longest is None else at - longest,
+        "agents_online": row["agents_online"] if fresh else None,
+        "agents_available": row["agents_available"] if fresh else None,
     }
 
 
-def contact_rows_for(by_queue: dict[str, list[_Contact]], queue: str | None) -> list[_Contact]:
-    if queue is not None:
-        return by_queue.get(queue, [])
-    return [c for rows in by_queue.values() for c in rows]
+# -- cases ----------------------------------------------------------------------------------------------------------
 
 
-def _row_factory(cursor: Any, row: tuple) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+class _Cases:
+    __slots__ = (
+        "by_age",
+        "by_assignee",
+        "by_channel",
+        "by_priority",
+        "by_status",
+        "created",
+        "created_solved",
+        "fcr_known",
+        "fcr_yes",
+        "first_reply",
+        "first_reply_business",
+        "next_breach",
+        "oldest",
+        "open",
+        "reopened",
+        "resolution",
+        "sla_at_risk",
+        "sla_breached",
+        "solved",
+    )
+
+    def __init__(self) -> None:
+        self.created = self.created_solved = self.solved = self.fcr_known = self.fcr_yes = self.reopened = 0
+        self.open = self.sla_breached = self.sla_at_risk = 0
+        self.resolution: list[float] = []
+        self.first_reply: list[float] = []
+        self.first_reply_business: list[float] = []
+        self.by_status: Counter[str] = Counter({s: 0 for s in OPEN_STATUSES})
+        self.by_priority: Counter[str] = Counter({p: 0 for p in PRIORITIES})
+        self.by_channel: Counter[str] = Counter()
+        self.by_assignee: Counter[str] = Counter()
+        self.by_age: dict[str, int] = {name: 0 for name, _ in AGE_BUCKETS}
+        self.oldest: float | None = None
+        self.next_breach: float | None = None
+
+    def merge(self, other: _Cases) -> None:
+        for name in ("created", "created_solved", "solved", "fcr_known", "fcr_yes", "reopened", "open"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sla_breached += other.sla_breached
+        self.sla_at_risk += other.sla_at_risk
+        self.resolution += other.resolution
+        self.first_reply += other.first_reply
+        self.first_reply_business += other.first_reply_business
+        for name in ("by_status", "by_priority", "by_channel", "by_assignee"):
+            getattr(self, name).update(getattr(other, name))
+        for bucket, count in other.by_age.items():
+            self.by_age[bucket] += count
+        if other.oldest is not None and (self.oldest is None or other.oldest < self.oldest):
+            self.oldest = other.oldest
+        if other.next_breach is not None and (self.next_breach is None or other.next_breach < self.next_breach):
+            self.next_breach = other.next_breach
+
+    def figures(self, at: float) -> dict[str, Any]:
+        """Case figures at ``at`` (deleted cases never count).
+
+        created / solved: cases created / solved in [since, at).
+        backlog.open: cases created before ``at`` and not solved before it: open now, or solved/closed at or
+        after ``at``. by_status (a case since solved counts as "open"), by_priority, by_channel, by_assignee,
+        by_age (time since creation: under 1 h, 1–4 h, 4–24 h, over 24 h; a bucket's lower edge belongs to it),
+        oldest_age_s (age of the oldest open case) and oldest_created_at.
+        first_reply_s: creation to first reply, over cases first replied to in the window (avg, p50, p90, max);
+        first_reply_business_s: the same durations counted in business hours only.
+        resolution_s: creation to solve, over cases solved in the window.
+        fcr_pct: of cases solved in the window whose agent reply count is known, those solved with at most one
+        agent reply and never reopened.
+        reopen_rate_pct: of cases solved in the window, those reopened at least once (the source's reopen count).
+        resolution_rate_pct: of cases created in the window, those solved before ``at``.
+        sla: over open cases with a target for their priority: breached = past the first-reply target (not yet
+        replied to before ``at``) or the resolution target; at_risk = not breached, a target due within
+        ``sla_at_risk_min`` (inclusive); next_breach_s = time until the soonest unbreached target is due.
+        """
+        return {
+            "created": self.created,
+            "solved": self.solved,
+            "backlog": {
+                "open": self.open,
+                "by_status": dict(self.by_status),
+                "by_priority": dict(self.by_priority),
+                "by_channel": dict(sorted(self.by_channel.items())),
+                "by_assignee": dict(sorted(self.by_assignee.items())),
+                "by_age": dict(self.by_age),
+                "oldest_age_s": None if self.oldest is None else at - self.oldest,
+                "oldest_created_at": self.oldest,
+            },
+            "first_reply_s": spread(self.first_reply),
+            "first_reply_business_s": spread(self.first_reply_business),
+            "resolution_s": spread(self.resolution),
+            "fcr_pct": pct(self.fcr_yes, self.fcr_known),
+            "reopen_rate_pct": pct(self.reopened, self.solved),
+            "resolution_rate_pct": pct(self.created_solved, self.created),
+            "sla": {"breached": self.sla_breached, "at_risk": self.sla_at_risk, "next_breach_s": self.next_breach},
+        }
+
+
+# -- satisfaction ---------------------------------------------------------------------------------------------------
+
+
+def csat_satisfied(score: float, scale_min: float, scale_max: float) -> bool:
+    """A satisfied CSAT response: the top score on a 2- or 3-point scale, one of the top two on 4 or more points."""
+    points = scale_max - scale_min + 1
+    return score >= (scale_max if points <= 3 else scale_max - 1)
+
+
+class _Ratings:
+    __slots__ = ("ces", "comments", "csat_n", "csat_yes", "iqs", "nps_det", "nps_n", "nps_pro")
+
+    def __init__(self) -> None:
+        self.csat_n = self.csat_yes = self.nps_n = self.nps_pro = self.nps_det = 0
+        self.ces: list[float] = []
+        self.iqs: list[float] = []
+        self.comments: list[dict[str, Any]] = []
+
+    def figures(self) -> dict[str, Any]:
+        """Satisfaction over ratings given in [since, at); a rating without a queue takes its case's queue.
+
+        csat_pct: satisfied / CSAT responses (``csat_satisfied``). nps: % promoters (9–10) − % detractors (0–6)
+        of NPS responses (scores on another scale are first mapped onto 0–10). ces_avg: mean CES score.
+        iqs_avg: mean of (score − min) / (max − min) × 100. Each with its response count.
+        comments: the 10 latest non-empty comments, worst first (lowest score relative to its scale; ties latest
+        first), as plain, unescaped strings: untrusted text, shown literally by the board.
+        """
+        latest = sorted(self.comments, key=lambda c: c["rated_at"], reverse=True)[:COMMENTS_SHOWN]
+        latest.sort(key=lambda c: (c["_norm"], -c["rated_at"]))
+        shown = [{k: v for k, v in c.items() if k != "_norm"} for c in latest]
+        for c in shown:
+            c["rated_at"] = format_time(c["rated_at"])
+        return {
+            "csat_pct": pct(self.csat_yes, self.csat_n),
+            "csat_responses": self.csat_n,
+            "nps": 100.0 * (self.nps_pro - self.nps_det) / self.nps_n if self.nps_n else None,
+            "nps_responses": self.nps_n,
+            "ces_avg": mean(self.ces),
+            "ces_responses": len(self.ces),
+            "iqs_avg": mean(self.iqs),
+            "iqs_responses": len(self.iqs),
+            "comments": shown,
+        }
+
+    def add(self, r: dict[str, Any]) -> None:
+        kind, score, lo, hi = r["kind"], r["score"], r["scale_min"], r["scale_max"]
+        norm = (score - lo) / (hi - lo) if hi > lo else 0.0
+        if kind == "csat":
+            self.csat_n += 1
+            self.csat_yes += csat_satisfied(score, lo, hi)
+        elif kind == "nps":
+            ten = score if (lo, hi) == (0, 10) else norm * 10
+            self.nps_n += 1
+            self.nps_pro += ten >= 9
+            self.nps_det += ten <= 6
+        elif kind == "ces":
+            self.ces.append(score)
+        elif kind == "iqs":
+            self.iqs.append(norm * 100)
+        if r["comment"]:
+            self.comments.append(
+                {
+                    "kind": kind,
+                    "score": score,
+                    "scale_min": lo,
+                    "scale_max": hi,
+                    "rated_at": r["rated_at"],
+                    "comment": r["comment"],
+                    "case_id": r["case_id"],
+                    "agent": r["agent"],
+                    "_norm": norm,
+                }
+            )
+
+
+# -- agents ---------------------------------------------------------------------------------------------------------
+
+
+def _serves(queues: Sequence[str], queue: str) -> bool:
+    """An agent with no queue listed serves every queue."""
+    return not queues or queue in queues
+
+
+class _Timeline:
+    """Agents' states over [since, at): (start, end, state, queues) segments, and each agent's state at ``at``."""
+
+    def __init__(self, initial: Iterable[Any], changes: Iterable[Any], since: float, at: float) -> None:
+        rows: dict[tuple[str, str], list[tuple[float, str, tuple[str, ...]]]] = defaultdict(list)
+        for r in initial:
+            rows[(r[0], r[1])].append((since, r[3], _queues(r[4])))
+        for r in changes:
+            rows[(r[0], r[1])].append((r[2], r[3], _queues(r[4])))
+        self.segments: list[tuple[float, float, str, tuple[str, ...]]] = []
+        self.current: list[tuple[str, tuple[str, ...]]] = []
+        for history in rows.values():
+            history.sort(key=lambda h: h[0])
+            for i, (start, state, queues) in enumerate(history):
+                end = history[i + 1][0] if i + 1 < len(history) else at
+                if end > start:
+                    self.segments.append((start, end, state, queues))
+            self.current.append((history[-1][1], history[-1][2]))
+
+    def states(self, queue: str | None) -> dict[str, int]:
+        """Agents by their state at ``at`` (their latest state change before it); ``queue`` None counts all."""
+        counts = {state: 0 for state in AGENT_STATES}
+        for state, queues in self.current:
+            if queue is None or _serves(queues, queue):
+                counts[state] = counts.get(state, 0) + 1
+        return counts
+
+    def occupancy(self, queue: str | None) -> float | None:
+        """Occupancy %: time busy or in wrap-up / time busy, in wrap-up or available, of the queue's agents in
+        [since, at) (Amazon Connect's definition; an agent on several contacts counts once)."""
+        handling = idle = 0.0
+        for start, end, state, queues in self.segments:
+            if queue is not None and not _serves(queues, queue):
+                continue
+            if state in ("busy", "wrap_up"):
+                handling += end - start
+            elif state == "available":
+                idle += end - start
+        return pct(handling, handling + idle)
+
+    def availability(self, queue: str | None, calendar: BusinessCalendar, since: float, at: float) -> float | None:
+        """Support availability %: share of the opening hours in [since, at) during which at least one of the
+        queue's agents was available; None when the window holds no opening hours."""
+        spans = sorted(
+            (start, end)
+            for start, end, state, queues in self.segments
+            if state == "available" and (queue is None or _serves(queues, queue))
+        )
+        merged: list[list[float]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        open_total = covered = 0.0
+        i = 0
+        for lo, hi in calendar.intervals(since, at):
+            open_total += hi - lo
+            while i < len(merged) and merged[i][1] <= lo:
+                i += 1
+            j = i
+            while j < len(merged) and merged[j][0] < hi:
+                covered += min(hi, merged[j][1]) - max(lo, merged[j][0])
+                j += 1
+        return pct(covered, open_total)
+
+
+@lru_cache(maxsize=1024)
+def _queues(raw: str | None) -> tuple[str, ...]:
+    # Few distinct lists, parsed once each: agent-state rows repeat the same JSON text.
+    return tuple(json.loads(raw)) if raw else ()
+
+
+# -- the whole snapshot ---------------------------------------------------------------------------------------------
+
+
+# Each key's latest row at or before a moment, found by a skip-scan: the distinct sources, then each source's
+# distinct keys, one primary-key seek each (MIN over an index prefix), so the cost follows the number of agents or
+# queues, not the length of their history.
+def _latest_sql(table: str, key: str, time: str, op: str) -> str:
+    return f"""
+WITH RECURSIVE
+src(source) AS (
+    SELECT MIN(source) FROM {table}
+    UNION ALL
+    SELECT (SELECT MIN(t.source) FROM {table} t WHERE t.source > src.source) FROM src WHERE src.source IS NOT NULL
+),
+k(source, key) AS (
+    SELECT source, (SELECT MIN(t.{key}) FROM {table} t WHERE t.source = src.source) FROM src
+    WHERE src.source IS NOT NULL
+    UNION ALL
+    SELECT k.source, (SELECT MIN(t.{key}) FROM {table} t WHERE t.source = k.source AND t.{key} > k.key) FROM k
+    WHERE k.key IS NOT NULL
+)
+SELECT x.* FROM k JOIN {table} x ON x.source = k.source AND x.{key} = k.key
+ AND x.{time} = (SELECT MAX(m.{time}) FROM {table} m WHERE m.source = k.source AND m.{key} = k.key AND m.{time} {op} ?)
+WHERE k.key IS NOT NULL
+"""
+
+
+_RATING_COLUMNS = ("kind", "score", "scale_min", "scale_max", "rated_at", "comment", "case_id", "agent")
+#: Each agent's state at the moment given (its latest change strictly before it).
+_AGENTS_AT = _latest_sql("agent_states", "agent", "since", "<")
+#: Each source's latest snapshot of each queue at or before the moment given.
+_SNAPSHOTS_AT = _latest_sql("queue_snapshots", "queue", "at", "<=")
+
+
+def compute(
+    store: Store,
+    settings: MetricsSettings,
+    at: float,
+    since: float | None = None,
+    *,
+    costs: CostSettings | None = None,
+) -> dict[str, Any]:
+    """Every figure, per queue and for "all", in the layout of ``shiftboard snapshot --json``.
+
+    "all" uses the ``[metrics]`` settings; a queue uses them with its ``[metrics.queues.<name>]`` overrides.
+    ``costs`` gives cost_per_contact (None without it).
+    """
+    since = window_start(settings, at) if since is None else since
+    hour = at - STAFFING_WINDOW_S
+    zone = settings.zone()
+    contacts: dict[str, _Contacts] = defaultdict(_Contacts)
+    cases: dict[str, _Cases] = defaultdict(_Cases)
+    ratings: dict[str, _Ratings] = defaultdict(_Ratings)
+    ratings[ALL] = _Ratings()
+    p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
+    with store.read() as conn:
+        _read_contacts(conn, p, contacts, settings)
+        _read_cases(conn, p, cases, settings, zone)
+        cases[ALL] = _Cases()
+        for name, acc in list(cases.items()):
+            if name != ALL:
+                cases[ALL].merge(acc)
+        for r in conn.execute(
+            """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
+                      COALESCE(r.queue, c.queue) FROM ratings r
+               LEFT JOIN cases c ON c.source = r.source AND c.id = r.case_id
+               WHERE r.rated_at >= :since AND r.rated_at < :at""",
+            p,
+        ):
+            row = dict(zip(_RATING_COLUMNS, r[:8], strict=True))
+            ratings[ALL].add(row)
+            if r[8] is not None:
+                ratings[r[8]].add(row)
+        initial = [(r[0], r[1], r[2], r[3], r[5]) for r in conn.execute(_AGENTS_AT, (since,))]
+        changes = conn.execute(
+            "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?",
+            (since, at),
+        ).fetchall()
+        cursor = conn.execute(_SNAPSHOTS_AT, (at,))
+        columns = [d[0] for d in cursor.description]
+        snapshots = [dict(zip(columns, row, strict=True)) for row in cursor]
+    timeline = _Timeline(initial, changes, since, at)
+    calendar = _calendar(settings, zone)
+
+    agent_queues = {q for _, qs in timeline.current for q in qs}
+    snap_by_queue: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in snapshots:
+        snap_by_queue[row["queue"]].append(row)
+    names = sorted(
+        (set(contacts) | set(cases) | set(ratings) | agent_queues | set(snap_by_queue) | set(settings.queues)) - {ALL}
+    )
+
+    everything = _Contacts()
+    for acc in contacts.values():
+        everything.merge(acc)
+    result: dict[str, Any] = {}
+    snapshot_only: list[dict[str, Any]] = []
+    needed: list[int] = []
+    for name in names:
+        acc = contacts.get(name, _Contacts())
+        extra = []
+        if not acc.offered and not acc.waiting:
+            extra = [snapshot_contacts(row, at, since) for row in snap_by_queue.get(name, [])]
+            snapshot_only += extra
+        result[name] = _queue_figures(name, acc, extra, settings.for_queue(name), timeline, calendar, since, at)
+        result[name]["cases"] = (cases[name] if name in cases else _Cases()).figures(at)
+        result[name]["satisfaction"] = (ratings[name] if name in ratings else _Ratings()).figures()
+        if result[name]["staffing"]["agents_needed"] is not None:
+            needed.append(result[name]["staffing"]["agents_needed"])
+    figures_all = _queue_figures(None, everything, snapshot_only, settings, timeline, calendar, since, at)
+    figures_all["cases"] = cases[ALL].figures(at)
+    figures_all["satisfaction"] = ratings[ALL].figures()
+    figures_all["staffing"]["agents_needed"] = sum(needed) if needed else None
+    figures_all["cost_per_contact"] = cost_per_contact(
+        costs, since, at, figures_all["contacts"]["answered"], figures_all["cases"]["solved"]
+    )
+    result = {ALL: figures_all, **result}
+    return {"at": format_time(at), "since": format_time(since), "queues": result}
+
+
+def _queue_figures(
+    name: str | None,
+    acc: _Contacts,
+    extra: list[dict[str, Any]],
+    settings: MetricsSettings,
+    timeline: _Timeline,
+    calendar: BusinessCalendar,
+    since: float,
+    at: float,
+) -> dict[str, Any]:
+    agents = timeline.states(name)
+    logged_in: int | None = sum(v for k, v in agents.items() if k != "offline")
+    listed = name is None or any(name in queues for _, queues in timeline.current)
+    online = [e["agents_online"] for e in extra if e["agents_online"] is not None]
+    available = [e["agents_available"] for e in extra if e["agents_available"] is not None]
+    if name is not None and not listed and (online or available):
+        # A snapshot-only queue: its source says how many agents are online and available, not what the others do;
+        # "busy" then holds every online agent who is not available.
+        agents = {state: 0 for state in AGENT_STATES}
+        agents["available"] = sum(available) if available else 0
+        logged_in = sum(online) if online else None
+        if logged_in is not None:
+            agents["busy"] = max(0, logged_in - agents["available"])
+    contact_figures = acc.figures(settings, at, extra)
+    contact_figures["occupancy_pct"] = timeline.occupancy(name)
+    return {
+        "contacts": contact_figures,
+        "cases": None,
+        "agents": agents,
+        "satisfaction": None,
+        "staffing": _staffing(acc, settings, logged_in),
+        "cost_per_contact": None,
+        "availability_pct": timeline.availability(name, calendar, since, at),
+    }
+
+
+def cost_per_contact(costs: CostSettings | None, since: float, at: float, answered: int, solved: int) -> float | None:
+    """Support cost per contact handled in [since, at): ``period_cost`` × window length / period length, divided
+    by contacts answered plus cases solved in the window. Only for "all" (the cost is not split by queue); None
+    without a ``[costs] period_cost`` or with nothing handled."""
+    if costs is None or costs.period_cost is None or not (answered + solved):
+        return None
+    return costs.period_cost * (at - since) / PERIOD_S[costs.period] / (answered + solved)
+
+
+def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) -> dict[str, Any]:
+    """Staffing now: arrivals_per_hour = contacts offered in the last 60 min before ``at``; aht_s = mean handle
+    time of contacts that ended in those 60 min; agents_needed = the fewest agents meeting the queue's service-level
+    target (``service_level_target_pct`` within ``service_level_threshold_s``) under Erlang C for that load (0 with
+    no arrivals; for "all", the sum of the queues' needs); agents_logged_in = the queue's agents not offline."""
+    arrivals = acc.arrivals_hour
+    aht = acc.handle_hour_sum / acc.handle_hour_n if acc.handle_hour_n else None
+    needed: int | None = None
+    if arrivals == 0:
+        needed = 0
+    elif aht is not None and aht > 0 and settings.service_level_target_pct < 100:
+        needed = erlang.staffing(
+            arrivals, aht, settings.service_level_target_pct / 100, settings.service_level_threshold_s
+        ).agents
+    return {"arrivals_per_hour": arrivals, "aht_s": aht, "agents_needed": needed, "agents_logged_in": logged_in}
+
+
+def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], settings: MetricsSettings) -> None:
+    # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
+    for queue, channel, blocked, count in conn.execute(
+        """SELECT queue, channel, blocked, COUNT(*) FROM contacts WHERE offered_at >= :since AND offered_at < :at
+           GROUP BY queue, channel, blocked""",
+        p,
+    ):
+        acc = contacts[queue]
+        if blocked:
+            acc.blocked += count
+        else:
+            acc.offered += count
+            acc.by_channel[channel] += count
+    for queue, answered, wait in conn.execute(
+        """SELECT queue, answered_at < :at,
+                  CASE WHEN answered_at < :at THEN answered_at ELSE abandoned_at END - offered_at
+           FROM contacts WHERE offered_at >= :since AND offered_at < :at AND blocked = 0
+             AND (answered_at < :at OR abandoned_at < :at)""",
+        p,
+    ):
+        acc = contacts[queue]
+        (acc.waits_answered if answered else acc.waits_abandoned).append(wait)
+    for queue, count, oldest in conn.execute(
+        """SELECT queue, COUNT(*), MIN(offered_at) FROM contacts
+           WHERE offered_at >= :horizon AND offered_at < :at AND blocked = 0
+             AND (answered_at IS NULL OR answered_at >= :at) AND (abandoned_at IS NULL OR abandoned_at >= :at)
+             AND (ended_at IS NULL OR ended_at >= :at)
+           GROUP BY queue""",
+        p,
+    ):
+        contacts[queue].waiting = count
+        contacts[queue].oldest_waiting = oldest
+    for queue, w_sum, w_n, h_sum, h_n in conn.execute(
+        """SELECT queue,
+                  SUM(CASE WHEN ended_at >= :since THEN ended_at - answered_at + COALESCE(wrap_up_s, 0) END),
+                  SUM(ended_at >= :since),
+                  SUM(CASE WHEN ended_at >= :hour THEN ended_at - answered_at + COALESCE(wrap_up_s, 0) END),
+                  SUM(ended_at >= :hour)
+           FROM contacts WHERE ended_at >= MIN(:since, :hour) AND ended_at < :at AND answered_at <= ended_at
+             AND blocked = 0
+           GROUP BY queue""",
+        p,
+    ):
+        acc = contacts[queue]
+        acc.handle_sum, acc.handle_n, acc.handle_hour_sum, acc.handle_hour_n = w_sum or 0.0, w_n, h_sum or 0.0, h_n
+    for queue, count in conn.execute(
+        """SELECT queue, COUNT(*) FROM contacts WHERE offered_at >= :hour AND offered_at < :at AND blocked = 0
+           GROUP BY queue""",
+        p,
+    ):
+        contacts[queue].arrivals_hour = count
+    for queue, count in conn.execute(
+        """SELECT c.queue, COUNT(*) FROM contacts c
+           WHERE c.offered_at >= :since AND c.offered_at < :at AND c.blocked = 0 AND c.customer IS NOT NULL
+             AND EXISTS (SELECT 1 FROM contacts b WHERE b.customer = c.customer
+                         AND b.offered_at >= c.offered_at - :repeat AND b.offered_at < c.offered_at)
+           GROUP BY c.queue""",
+        p,
+    ):
+        contacts[queue].repeat = count
+
+
+def _read_cases(
+    conn: Any, p: dict[str, Any], cases: dict[str, _Cases], settings: MetricsSettings, zone: tzinfo
+) -> None:
+    """Read the case figures per queue; "all" is added up from the queues afterwards."""
+    calendar = _calendar(settings, zone)
+    for queue, count, solved in conn.execute(
+        """SELECT queue, COUNT(*), SUM(solved_at IS NOT NULL AND solved_at < :at) FROM cases
+           WHERE created_at >= :since AND created_at < :at AND status != 'deleted' GROUP BY queue""",
+        p,
+    ):
+        acc = cases[queue]
+        acc.created += count
+        acc.created_solved += solved
+    for queue, duration, replies, reopens in conn.execute(
+        """SELECT queue, solved_at - created_at, agent_replies, reopens FROM cases
+           WHERE solved_at >= :since AND solved_at < :at AND status != 'deleted'""",
+        p,
+    ):
+        acc = cases[queue]
+        acc.solved += 1
+        acc.resolution.append(duration)
+        if replies is not None:
+            acc.fcr_known += 1
+            acc.fcr_yes += replies <= 1 and not reopens
+        acc.reopened += bool(reopens)
+    between = calendar.seconds_cached
+    for queue, created, first_reply in conn.execute(
+        """SELECT queue, created_at, first_reply_at FROM cases
+           WHERE first_reply_at >= :since AND first_reply_at < :at AND status != 'deleted'""",
+        p,
+    ):
+        acc = cases[queue]
+        acc.first_reply.append(first_reply - created)
+        acc.first_reply_business.append(between(created, first_reply))
+
+    # The backlog: open at ``at`` = open now, or solved/closed at or after ``at`` (then counted as "open").
+    # One pass over the open cases (an index range each branch), aggregated here: cheaper than one GROUP BY per
+    # breakdown, and SLA due times need the business calendar anyway.
+    at = p["at"]
+    risk_s = settings.sla_at_risk_min * 60
+    add = calendar.add_cached
+    targets = {
+        priority: (
+            None if t.first_reply_min is None else t.first_reply_min * 60,
+            None if t.resolution_min is None else t.resolution_min * 60,
+            t.business_hours,
+        )
+        for priority, t in settings.sla.items()
+    }
+    accs: dict[str, _Cases] = {}
+    for queue, status, priority, channel, assignee, created, first_reply in conn.execute(
+        f"""SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
+            WHERE status IN {OPEN_SQL} AND created_at < :at
+            UNION ALL
+            SELECT queue, 'open', priority, channel, assignee, created_at, first_reply_at FROM cases
+            WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'""",
+        p,
+    ):
+        acc = accs.get(queue) or accs.setdefault(queue, cases[queue])
+        acc.open += 1
+        acc.by_status[status] += 1
+        acc.by_priority[priority] += 1
+        acc.by_channel[channel or UNKNOWN] += 1
+        acc.by_assignee[assignee or UNASSIGNED] += 1
+        age = at - created
+        acc.by_age[
+            "under_1h" if age < 3600 else "1h_to_4h" if age < 14400 else "4h_to_24h" if age < 86400 else "over_24h"
+        ] += 1
+        if acc.oldest is None or created < acc.oldest:
+            acc.oldest = created
+        target = targets.get(priority)
+        if target is None:
+            continue
+        first_target, resolution_target, business = target
+        due = None
+        if first_target is not None and (first_reply is None or first_reply >= at):
+            due = add(created, first_target) if business else created + first_target
+        if resolution_target is not None:
+            other = add(created, resolution_target) if business else created + resolution_target
+            if other is not None and (due is None or other < due):
+                due = other
+        if due is None:
+            continue
+        remaining = due - at
+        if remaining <= 0:
+            acc.sla_breached += 1
+        else:
+            if remaining <= risk_s:
+                acc.sla_at_risk += 1
+            if acc.next_breach is None or remaining < acc.next_breach:
+                acc.next_breach = remaining
+
+
+_CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}
+
+
+def _calendar(settings: MetricsSettings, zone: tzinfo) -> BusinessCalendar:
+    # One calendar per schedule and zone, kept across refreshes so its per-day cache stays warm.
+    key = (repr(settings.business_hours), str(zone))
+    if key not in _CALENDARS:
+        if len(_CALENDARS) > 16:
+            _CALENDARS.clear()
+        _CALENDARS[key] = BusinessCalendar(settings.business_hours, zone)
+    return _CALENDARS[key]

@@ -83,6 +83,25 @@ MIGRATIONS: tuple[str, ...] = (
         skipped_total INTEGER NOT NULL DEFAULT 0, last_skipped_sample TEXT
     );
     """,
+    # 2: covering indexes for the board's window and open-item queries (shiftboard/metrics.py): each query reads
+    # one index range and never the table, so a refresh costs what the window holds, however long history is.
+    f"""
+    DROP INDEX contacts_offered;
+    CREATE INDEX contacts_offered ON contacts
+        (offered_at, queue, blocked, answered_at, abandoned_at, ended_at, channel, customer);
+    DROP INDEX contacts_ended;
+    CREATE INDEX contacts_ended ON contacts (ended_at, queue, answered_at, wrap_up_s, blocked)
+        WHERE ended_at IS NOT NULL;
+    DROP INDEX cases_created;
+    CREATE INDEX cases_created ON cases (created_at, queue, status, solved_at);
+    DROP INDEX cases_solved;
+    CREATE INDEX cases_solved ON cases (solved_at, queue, status, created_at, agent_replies, reopens, priority,
+        channel, assignee, first_reply_at) WHERE solved_at IS NOT NULL;
+    CREATE INDEX cases_first_reply ON cases (first_reply_at, queue, status, created_at)
+        WHERE first_reply_at IS NOT NULL;
+    CREATE INDEX cases_open_cover ON cases (created_at, queue, status, priority, channel, assignee, first_reply_at)
+        WHERE status IN {OPEN_SQL};
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
