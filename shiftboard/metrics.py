@@ -272,10 +272,17 @@ def snapshot_contacts(row: dict[str, Any], at: float, since: float) -> dict[str,
         "ab_within": row["abandoned_within_sl"] if cumulative else None,
         "wait_total_s": row["wait_total_s"] if cumulative else None,
         "waiting_now": waiting,
-        "oldest_waiting_since": None if longest is None else at - longest,
+        # The longest wait was measured when the snapshot was taken; that caller has waited since then too.
+        "oldest_waiting_since": None if longest is None else row["at"] - longest,
         "agents_online": row["agents_online"] if fresh else None,
         "agents_available": row["agents_available"] if fresh else None,
     }
+
+
+def live_only(figures: dict[str, Any]) -> dict[str, Any]:
+    """Snapshot figures with the cumulative counts dropped: only waiting_now, longest wait and agents remain."""
+    kept = ("waiting_now", "oldest_waiting_since", "agents_online", "agents_available")
+    return {key: (value if key in kept else None) for key, value in figures.items()}
 
 
 # -- cases ----------------------------------------------------------------------------------------------------------
@@ -651,7 +658,11 @@ def compute(
         extra = []
         if not acc.offered and not acc.waiting:
             extra = [snapshot_contacts(row, at, since) for row in snap_by_queue.get(name, [])]
-            snapshot_only += extra
+        elif not acc.waiting:
+            # History of finished contacts beside a live snapshot (Zendesk Talk exports only finished calls): the
+            # contact rows give the counts, the snapshot says who is waiting now.
+            extra = [live_only(snapshot_contacts(row, at, since)) for row in snap_by_queue.get(name, [])]
+        snapshot_only += extra
         result[name] = _queue_figures(name, acc, extra, settings.for_queue(name), timeline, calendar, since, at)
         result[name]["cases"] = (cases[name] if name in cases else _Cases()).figures(at)
         result[name]["satisfaction"] = (ratings[name] if name in ratings else _Ratings()).figures()

@@ -436,7 +436,8 @@ def test_queue_known_only_from_snapshots(store):
     )
     queues = compute(store, UTC_SETTINGS, T0, T0 - 3600)["queues"]
     c = queues["Phones"]["contacts"]
-    assert (c["waiting_now"], c["longest_wait_s"], c["oldest_waiting_since"]) == (3, 40.0, T0 - 40)
+    # Longest wait 40 s when the snapshot was taken 120 s ago: that caller has now waited 160 s.
+    assert (c["waiting_now"], c["longest_wait_s"], c["oldest_waiting_since"]) == (3, 160.0, T0 - 160)
     assert (c["offered"], c["answered"], c["abandoned"], c["short_abandoned"]) == (12, 8, 2, 1)
     assert c["service_level_pct_by_policy"] == pytest.approx(
         {
@@ -461,3 +462,17 @@ def test_stale_snapshot_gives_no_current_state(store):
     ingest(store, queue_snapshots=[snap("Phones", T0 - 601, waiting=3, longest_wait_s=40)])
     c = compute(store, UTC_SETTINGS, T0, T0 - 3600)["queues"]["Phones"]["contacts"]
     assert c["waiting_now"] == 0 and c["longest_wait_s"] is None
+
+
+def test_live_snapshot_says_who_waits_when_contact_rows_hold_only_finished_calls(store):
+    # Zendesk Talk: per-call history holds finished calls only; the queue activity snapshot knows who waits now.
+    ingest(
+        store,
+        contacts=[contact(1, T0 - 300, queue="Phones", answered_at=T0 - 290, ended_at=T0 - 100)],
+        queue_snapshots=[snap("Phones", T0 - 30, waiting=3, longest_wait_s=40, offered=99, answered=98)],
+    )
+    c = compute(store, UTC_SETTINGS, T0, T0 - 3600)["queues"]["Phones"]["contacts"]
+    assert (c["waiting_now"], c["longest_wait_s"]) == (3, 40 + 30)
+    assert (c["offered"], c["answered"]) == (1, 1)  # counts come from the contact rows, not the snapshot too
+    everything = compute(store, UTC_SETTINGS, T0, T0 - 3600)["queues"]["all"]["contacts"]
+    assert everything["waiting_now"] == 3 and everything["offered"] == 1

@@ -1,0 +1,488 @@
+"""The files source: imports JSON Lines and CSV exports, so data from any phone system or helpdesk can reach the
+board without an adapter of its own.
+
+``path`` is a glob (``~`` expanded, ``**`` recursing). Each matching file holds one record per line; what a line
+means is in ``_file_records``. A file's format comes from its name (``.csv``; ``.jsonl``, ``.ndjson``, ``.json``,
+``.jl``), otherwise from its first character (``{`` is JSON Lines, anything else CSV).
+
+Syncs are incremental. The cursor records, per file, its device and inode, the bytes consumed, the lines consumed
+(for ``file:line`` reasons), a fingerprint of its first bytes and of the bytes just before the offset, and for CSV
+the header. Only appended lines are read; a file whose inode changed, that is shorter than the offset, or whose
+fingerprints differ was rewritten and is read again whole (a later record with the same key replaces the earlier
+one, so reading again changes nothing that did not change). A line is consumed only once its newline is written:
+a half-written last line waits for the next sync. Deleted files are forgotten; new ones are picked up.
+
+A bad line is skipped and reported as ``file:line: reason``; the rest is imported. A file that cannot be opened
+(permissions, say) is reported the same way, once per change of the file's metadata, and retried when it changes;
+it never fails the source. A glob that matches nothing is not an error either: the files may not exist yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Final, Literal
+
+from pydantic import Field
+
+from shiftboard.adapters import _file_records as records
+from shiftboard.adapters.base import Adapter, Cursor, FetchResult, SourceError, SourceSettings
+from shiftboard.model import Batch
+
+#: A line longer than this is skipped (and never held in memory whole).
+MAX_LINE_BYTES: Final = 1 << 20
+#: Bytes read from a file at a time.
+CHUNK_BYTES: Final = 1 << 20
+#: Bytes at the start of a file, and before the offset, whose fingerprints tell an append from a rewrite.
+HEAD_BYTES: Final = 1024
+TAIL_BYTES: Final = 256
+CURSOR_VERSION: Final = 1
+_BOM: Final = b"\xef\xbb\xbf"
+_JSONL_SUFFIXES: Final = (".jsonl", ".ndjson", ".json", ".jl")
+_DECODER: Final = json.JSONDecoder()
+
+
+class FilesSettings(SourceSettings):
+    """Keys of a ``kind = "files"`` source."""
+
+    path: str = Field(
+        min_length=1,
+        description="Glob of the files to import, e.g. '~/exports/*.jsonl'; ~ is expanded, ** recurses. A relative "
+        "glob is taken from the folder shiftboard runs in.",
+    )
+    record_type: Literal["case", "contact", "agent_state", "rating"] | None = Field(
+        None, description="Type of the records that carry no type of their own (a CSV file without a type column)."
+    )
+    interval_s: float = Field(2.0, ge=1.0, description="Seconds between looks at the files (floor 1 s).")
+    batch_size: int = Field(
+        50_000, ge=1, le=1_000_000, description="Lines read per page; each page is committed with its cursor."
+    )
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Where reading one file stands: bytes and lines consumed, and the CSV header once read."""
+
+    offset: int = 0
+    line: int = 0
+    header: list[str] | None = None
+
+
+class FilesAdapter(Adapter):
+    """Reads the files matching ``path``; see the module docstring for the rules."""
+
+    kind = "files"
+    Settings = FilesSettings
+    settings: FilesSettings
+
+    def pattern(self) -> str:
+        return os.path.expanduser(self.settings.path)
+
+    def matching(self) -> list[str]:
+        """Absolute paths of the files matching the glob now, sorted (the order files are read in)."""
+        return sorted({os.path.abspath(p) for p in glob.glob(self.pattern(), recursive=True)})
+
+    def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
+        """Read what was appended since ``cursor``: at most ``batch_size`` lines, ``more`` when lines remain."""
+        known: dict[str, Any] = {}
+        if cursor and cursor.get("version") == CURSOR_VERSION and isinstance(cursor.get("files"), dict):
+            known = cursor["files"]
+        batch = Batch()
+        budget = self.settings.batch_size
+        files: dict[str, Any] = {}
+        more = False
+        for path in self.matching():
+            entry = known.get(path)
+            if budget <= 0:
+                # Page full: look at this file on the next page, keeping what we knew of it.
+                if entry is not None:
+                    files[path] = entry
+                more = True
+                continue
+            entry, used, stopped = _FileReader(path, entry, batch, self.settings).read(budget)
+            budget -= used
+            more = more or stopped
+            if entry is not None:
+                files[path] = entry
+        return FetchResult(batch, {"version": CURSOR_VERSION, "files": files}, more)
+
+    def check(self) -> str:
+        """Count the matching files; a file that cannot be read fails the check (``fetch`` only reports it)."""
+        count = 0
+        for path in self.matching():
+            try:
+                if not stat.S_ISREG(os.stat(path).st_mode):
+                    continue
+                with open(path, "rb") as handle:
+                    handle.read(1)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise SourceError(f"cannot read {path}: {error.strerror}", retryable=False) from None
+            count += 1
+        if not count:
+            return f"no files match {self.pattern()} yet; they are imported when they appear"
+        return f"{count} file(s) match {self.pattern()}"
+
+
+ADAPTER = FilesAdapter
+
+
+class _FileReader:
+    """One file in one fetch: decides where to resume, reads complete lines up to a budget, returns the new entry."""
+
+    def __init__(self, path: str, entry: dict[str, Any] | None, batch: Batch, settings: FilesSettings) -> None:
+        self.path = path
+        self.entry = entry
+        self.batch = batch
+        self.source = settings.name
+        self.default_type = settings.record_type
+        self.lists = {
+            "case": batch.cases,
+            "contact": batch.contacts,
+            "agent_state": batch.agent_states,
+            "rating": batch.ratings,
+        }
+
+    def skip(self, line: int, reason: str) -> None:
+        self.batch.skip(f"{self.path}:{line}: {reason}")
+
+    def read(self, budget: int) -> tuple[dict[str, Any] | None, int, bool]:
+        """(new cursor entry or None to forget the file, lines used from the budget, stopped by the budget)."""
+        entry = self.entry
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None, 0, False  # gone between the glob and now: forget it, as a deleted file
+        except OSError as error:
+            return self._failed(f"cannot read: {error.strerror}", None), 0, False
+        if not stat.S_ISREG(info.st_mode):
+            return None, 0, False  # a folder or a device matching the glob is not ours to read
+        signature = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns]
+        if entry is not None and entry.get("signature") == signature:
+            return entry, 0, False  # unchanged since it was read to the end (or found unreadable)
+        try:
+            handle = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed below, after a fstat
+        except FileNotFoundError:
+            return None, 0, False
+        except OSError as error:
+            return self._failed(f"cannot read: {error.strerror}", None), 0, False
+        try:
+            with handle:
+                return self._read_open(handle, budget)
+        except OSError as error:
+            # A read error in the middle (a vanished network share, EIO): keep the old place, try again next sync.
+            self.skip((entry or {}).get("line", 0) + 1, f"read error: {error.strerror}")
+            return entry, 0, False
+
+    def _failed(self, reason: str, signature: list[int] | None) -> dict[str, Any]:
+        if self.entry is None or self.entry.get("error") != reason:
+            self.batch.skip(f"{self.path}: {reason}")
+        return {"error": reason, "signature": signature}
+
+    def _read_open(self, handle: BinaryIO, budget: int) -> tuple[dict[str, Any], int, bool]:
+        info = os.fstat(handle.fileno())
+        fd = handle.fileno()
+        entry = self.entry or {}
+        progress = _Progress()
+        file_format = entry.get("format")
+        resumable = (
+            "error" not in entry
+            and entry.get("device") == info.st_dev
+            and entry.get("inode") == info.st_ino
+            and isinstance(entry.get("offset"), int)
+            and 0 <= entry["offset"] <= info.st_size
+            and _fingerprint(os.pread(fd, entry.get("head_len", 0), 0)) == entry.get("head")
+            and _fingerprint(_before(fd, entry["offset"])) == entry.get("tail")
+        )
+        if resumable:
+            progress = _Progress(entry["offset"], entry.get("line", 0), entry.get("header"))
+        else:
+            file_format = None
+        if file_format is None:
+            file_format = _detect_format(self.path, os.pread(fd, 4096, 0))
+        used, stopped, problem = 0, False, None
+        if file_format == "jsonl":
+            used, stopped = self._read_jsonl(handle, progress, budget)
+        elif file_format == "csv":
+            used, stopped, problem = self._read_csv(handle, progress, budget)
+        head = os.pread(fd, HEAD_BYTES, 0)
+        new_entry: dict[str, Any] = {
+            "device": info.st_dev,
+            "inode": info.st_ino,
+            "offset": progress.offset,
+            "line": progress.line,
+            "head": _fingerprint(head),
+            "head_len": len(head),
+            "tail": _fingerprint(_before(fd, progress.offset)),
+            "format": file_format,
+            "header": progress.header,
+            # Read to the end as of the stat: the next sync may skip this file while its metadata stays the same.
+            "signature": None if stopped else [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns],
+        }
+        if problem is not None:
+            # The file as a whole cannot be read (a CSV without a usable header): report it once, and look again
+            # each sync (no signature), as the fix may be in the settings (record_type) rather than in the file.
+            if self.entry is None or self.entry.get("error") != problem:
+                self.skip(1, problem)
+            new_entry["error"] = problem
+            new_entry["signature"] = None
+        return new_entry, used, stopped
+
+    # -- JSON Lines ---------------------------------------------------------------------------------------------
+
+    def _read_jsonl(self, handle: BinaryIO, progress: _Progress, budget: int) -> tuple[int, bool]:
+        # The hot loop of a JSON Lines import: everything it uses is bound to a local name first.
+        used = 0
+        line = progress.line
+        end = progress.offset
+        source = self.source
+        default_type = self.default_type
+        handlers = {name: (records.JSON_BUILDERS[name], self.lists[name].append) for name in records.TYPES}
+        raw_decode = _DECODER.raw_decode
+        bad_record = records.BadRecord
+        try:
+            for raw, end in _complete_lines(handle, progress.offset):  # noqa: B007 - end is read after the loop
+                line += 1
+                if raw is None:
+                    self.skip(line, f"line longer than {MAX_LINE_BYTES} bytes")
+                elif not raw or raw.isspace():
+                    continue  # blank lines separate nothing and count for nothing
+                else:
+                    try:
+                        if b"\x00" in raw:
+                            raise bad_record("NUL byte in the line")
+                        text = raw.decode()
+                        try:
+                            obj, stop = raw_decode(text)
+                        except json.JSONDecodeError:
+                            obj, stop = json.loads(text), len(text)  # leading blanks are fine; else the error
+                        if stop != len(text) and not text[stop:].isspace():
+                            raise bad_record(f"unexpected text after the JSON object at column {stop + 1}")
+                        if obj.__class__ is not dict:
+                            raise bad_record(f"expected a JSON object, got {type(obj).__name__}")
+                        kind = obj.get("type")
+                        handler = handlers.get(kind) if kind.__class__ is str else None
+                        if handler is None:
+                            handler = handlers[records.record_type(kind, default_type).name]
+                        handler[1](handler[0](obj, source))
+                    except UnicodeDecodeError as error:
+                        self.skip(line, f"invalid UTF-8 at byte {error.start + 1}")
+                    except RecursionError:
+                        self.skip(line, "JSON nested too deeply")
+                    except (ValueError, TypeError) as error:  # BadRecord, JSONDecodeError
+                        self.skip(line, _reason(error))
+                used += 1
+                if used >= budget:
+                    return used, True
+            return used, False
+        finally:
+            progress.offset, progress.line = end, line
+
+    # -- CSV ----------------------------------------------------------------------------------------------------
+
+    def _read_csv(self, handle: BinaryIO, progress: _Progress, budget: int) -> tuple[int, bool, str | None]:
+        """Read CSV records (a quoted cell may span lines). Returns (used, stopped by budget, file-level problem)."""
+        used = 0
+        builders: dict[str, tuple[Callable[[list[str], str], Any], Callable[[Any], None]]] = {}
+        type_column: int | None = None
+        if progress.header is not None:
+            problem, type_column = self._check_header(progress.header)
+            if problem:
+                return 0, False, problem
+        while True:  # one pass per csv.reader; a malformed record restarts the reader just after its first line
+            flags = _RecordLines()
+            reader = csv.reader(_decoded(_complete_lines(handle, progress.offset), flags))
+            while True:
+                if used >= budget:
+                    return used, True, None
+                flags.begin()
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return used, False, None
+                except csv.Error as error:
+                    if flags.first_end is None:
+                        return used, False, None
+                    progress.offset = flags.first_end
+                    progress.line += 1
+                    self.skip(progress.line, f"malformed CSV: {error}")
+                    used += 1
+                    break  # restart the reader after the record's first line
+                if flags.exhausted:
+                    return used, False, None  # the record is not complete yet (no newline after it)
+                first_line = progress.line + 1
+                progress.offset = flags.end
+                progress.line += flags.lines
+                if flags.bad is not None:
+                    self.skip(first_line, flags.bad)
+                    used += 1
+                    continue
+                if not row:
+                    continue  # a blank line
+                if progress.header is None:
+                    header = records.normalize_header(row)
+                    problem, type_column = self._check_header(header)
+                    if problem:
+                        return used, False, problem
+                    progress.header = header
+                    continue
+                used += 1
+                self._csv_row(row, progress.header, type_column, builders, first_line)
+
+    def _check_header(self, header: list[str]) -> tuple[str | None, int | None]:
+        """(why this header cannot be used or None, the index of its type column or None)."""
+        if not any(name in records.KNOWN_COLUMNS for name in header):
+            return (
+                "the first line is not a header: no known column (expected names such as type, id, queue, "
+                "status, offered_at, agent, state, since, kind, score); file skipped",
+                None,
+            )
+        type_column = header.index("type") if "type" in header else None
+        if type_column is None and self.default_type is None:
+            return "no type column and no record_type in the source's settings; file skipped", None
+        return None, type_column
+
+    def _csv_row(
+        self,
+        row: list[str],
+        header: list[str],
+        type_column: int | None,
+        builders: dict[str, tuple[Callable[[list[str], str], Any], Callable[[Any], None]]],
+        line: int,
+    ) -> None:
+        if len(row) != len(header):
+            self.skip(line, f"{len(row)} cells, the header has {len(header)}")
+            return
+        try:
+            written = row[type_column] if type_column is not None else ""
+            handler = builders.get(written)
+            if handler is None:  # first row of this spelling of a type (only valid spellings are remembered)
+                kind = records.record_type(written, self.default_type)
+                handler = builders[written] = (
+                    records.csv_builder(tuple(header), kind.name),
+                    self.lists[kind.name].append,
+                )
+            handler[1](handler[0](row, self.source))
+        except (ValueError, TypeError) as error:
+            self.skip(line, _reason(error))
+
+
+class _RecordLines:
+    """What the lines of the CSV record being read looked like (filled in by ``_decoded`` as the reader pulls)."""
+
+    __slots__ = ("bad", "end", "exhausted", "first_end", "lines")
+
+    def __init__(self) -> None:
+        self.end = 0
+        self.exhausted = False
+        self.begin()
+
+    def begin(self) -> None:
+        self.lines = 0
+        self.first_end: int | None = None
+        self.bad: str | None = None
+
+
+def _decoded(lines: Iterator[tuple[bytes | None, int]], flags: _RecordLines) -> Iterator[str]:
+    """Text lines for csv.reader, noting in ``flags`` each line's end and whether it was bad (the record then is)."""
+    for raw, end in lines:
+        flags.lines += 1
+        flags.end = end
+        if flags.first_end is None:
+            flags.first_end = end
+        if raw is None:
+            flags.bad = flags.bad or f"line longer than {MAX_LINE_BYTES} bytes"
+            yield "\n"
+            continue
+        if b"\x00" in raw:
+            flags.bad = flags.bad or "NUL byte in the line"
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError as error:
+            flags.bad = flags.bad or f"invalid UTF-8 at byte {error.start + 1}"
+            text = raw.decode(errors="replace")
+        yield text + "\n"
+    flags.exhausted = True
+
+
+def _complete_lines(handle: BinaryIO, offset: int) -> Iterator[tuple[bytes | None, int]]:
+    """Each complete line from ``offset`` as (bytes without the newline, file offset just past its newline).
+
+    A line longer than MAX_LINE_BYTES comes as (None, end) and is never held whole. The bytes after the last
+    newline are not a line yet and are not yielded. A UTF-8 byte order mark at the start of the file is dropped.
+    Hand-written because the standard line readers cannot stop at a size without losing the line's end.
+    """
+    handle.seek(offset)
+    base = offset  # file offset of buffer[0]
+    buffer = b""
+    overlong = False  # inside a line already too long: drop bytes until its newline
+    while True:
+        block = handle.read(CHUNK_BYTES)
+        if not block:
+            return
+        if overlong:
+            cut = block.find(b"\n")
+            if cut < 0:
+                base += len(block)
+                continue
+            base += cut + 1
+            yield None, base
+            block = block[cut + 1 :]
+            overlong = False
+        if buffer:
+            buffer += block
+        else:
+            buffer = block
+        start = base
+        if start == 0 and buffer.startswith(_BOM):
+            buffer = buffer[len(_BOM) :]
+            start = base = len(_BOM)
+        lines = buffer.split(b"\n")
+        buffer = lines.pop()
+        for line in lines:
+            start += len(line) + 1
+            if len(line) > MAX_LINE_BYTES:
+                yield None, start
+            else:
+                yield line, start
+        base = start
+        if len(buffer) > MAX_LINE_BYTES:
+            base += len(buffer)
+            buffer = b""
+            overlong = True
+
+
+def _detect_format(path: str, head: bytes) -> Literal["jsonl", "csv"] | None:
+    """The file's format from its name, else from its first character; None while the file is still empty."""
+    lowered = path.lower()
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    text = head.removeprefix(_BOM).lstrip()
+    if not text:
+        return None
+    return "jsonl" if text.startswith(b"{") else "csv"
+
+
+def _before(fd: int, offset: int) -> bytes:
+    """The bytes just before ``offset`` (up to TAIL_BYTES): a rewrite that kept the first bytes rarely keeps these."""
+    size = min(TAIL_BYTES, offset)
+    return os.pread(fd, size, offset - size) if size else b""
+
+
+def _fingerprint(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON: {error.msg} at column {error.colno}"
+    return str(error)
