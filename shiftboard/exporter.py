@@ -73,7 +73,7 @@ class FiguresCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         at = self.clock()
-        data = metrics.compute(self.store, self.settings.metrics, at)
+        data = metrics.compute(self.store, self.settings.metrics, at, costs=self.settings.costs)
         families: dict[str, GaugeMetricFamily] = {}
         for (name, labels), value in sorted(flatten(data).items()):
             family = families.get(name)

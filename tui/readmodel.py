@@ -41,7 +41,7 @@ def read_board(store: Store, settings: Settings, sources: Sequence[SourceSetting
     """Compute every figure at ``at`` and each source's health."""
     started = time.perf_counter()
     since = metrics.window_start(settings.metrics, at)
-    snapshot = metrics.compute(store, settings.metrics, at, since)
+    snapshot = metrics.compute(store, settings.metrics, at, since, costs=settings.costs)
     states = {state.source: state for state in store.sync_states()}
     sources_health = [health(source, states.get(source.name), at) for source in sources]
     return BoardData(
