@@ -217,13 +217,15 @@ def recent_ratings(
 _RECORD_TABLES = {"contact": ("contacts", "id"), "case": ("cases", "id"), "rating": ("ratings", "id")}
 
 
-def record(store: Store, kind: str, source: str, key: str) -> dict[str, Any] | None:
-    """Every stored field of one contact, case or rating (by primary key), or an agent's latest state."""
+def record(store: Store, kind: str, source: str, key: str, at: float | None = None) -> dict[str, Any] | None:
+    """Every stored field of one contact, case or rating (by primary key), or an agent's latest state before ``at``
+    (None: the latest of all)."""
     if kind == "agent":
         rows = _rows(
             store,
-            "SELECT * FROM agent_states WHERE source = :source AND agent = :key ORDER BY since DESC LIMIT 1",
-            {"source": source, "key": key},
+            "SELECT * FROM agent_states WHERE source = :source AND agent = :key AND (:at IS NULL OR since < :at)"
+            " ORDER BY since DESC LIMIT 1",
+            {"source": source, "key": key, "at": at},
         )
     else:
         table, column = _RECORD_TABLES[kind]
