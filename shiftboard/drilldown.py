@@ -233,3 +233,43 @@ def record(store: Store, kind: str, source: str, key: str, at: float | None = No
             store, f"SELECT * FROM {table} WHERE source = :source AND {column} = :key", {"source": source, "key": key}
         )
     return rows[0] if rows else None
+
+
+#: The most cases and the most agents one search returns (the command palette shows a handful).
+SEARCH_LIMIT = 20
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for "contains ``text``", with LIKE's own wildcards taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(store: Store, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Cases whose id or subject, and agents whose id or name, contain ``text`` (ASCII case-insensitive).
+
+    Rows carry ``kind`` ("case" or "agent"), ``source``, the record's key (``id`` or ``agent``) and what names it.
+    At most ``limit`` of each kind: a case id equal to ``text`` first, then open cases before closed ones. Cost: one
+    pass over the cases table that stops at ``limit`` matches (no index helps a substring), and one over each agent's
+    states.
+    """
+    text = text.strip()
+    limit = max(0, min(int(limit), MAX_ROWS))
+    if not text or not limit:
+        return []
+    params = {"pattern": _like(text), "text": text, "limit": limit}
+    cases = _rows(
+        store,
+        f"""SELECT 'case' AS kind, source, id, queue, status, subject FROM cases
+            WHERE id LIKE :pattern ESCAPE '\\' OR subject LIKE :pattern ESCAPE '\\'
+            ORDER BY id = :text DESC, status IN {OPEN_SQL} DESC LIMIT :limit""",
+        params,
+    )
+    agents = _rows(
+        store,
+        """SELECT 'agent' AS kind, source, agent, MAX(name) AS name FROM agent_states
+            WHERE agent LIKE :pattern ESCAPE '\\' OR name LIKE :pattern ESCAPE '\\'
+            GROUP BY source, agent ORDER BY agent = :text DESC, agent LIMIT :limit""",
+        params,
+    )
+    return cases + agents

@@ -32,6 +32,7 @@ from shiftboard.text import clean
 from shiftboard.tui.drills import drill
 from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CollectorStopped
+from shiftboard.tui.palette import BoardCommands
 from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
@@ -59,8 +60,9 @@ class ShiftboardApp(RewindActions, App[int]):
 
     TITLE = "shiftboard"
     CSS_PATH = "board.tcss"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {BoardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+p,colon", "command_palette", "Commands", key_display=":", id="palette"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
