@@ -158,6 +158,8 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so headless commands never pay for (or depend on) Textual.
     from shiftboard.tui.app import ShiftboardApp
 
+    check_keys(settings)
+
     store = open_store(settings)
     app = ShiftboardApp(settings, store, sources, at=at)
     try:
@@ -165,6 +167,17 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         store.close()
     return app.return_code or 0
+
+
+def check_keys(settings: Settings) -> None:
+    """Refuse a ``[keys]`` entry that names no binding (ConfigError: one line each, exit 2)."""
+    if not settings.keys:
+        return
+    from shiftboard.tui.keymap import keymap_problems
+
+    problems = keymap_problems(settings.keys, settings.origin)
+    if problems:
+        raise ConfigError(problems)
 
 
 def snapshot_data(settings: Settings, store: Store, at: float, since: float | None) -> dict[str, Any]:
