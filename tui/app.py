@@ -62,7 +62,7 @@ class ShiftboardApp(RewindActions, App[int]):
     CSS_PATH = "board.tcss"
     COMMANDS = App.COMMANDS | {BoardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+p,colon", "command_palette", "Commands", key_display=":", id="palette"),
+        Binding("ctrl+p,colon", "command_palette", "Commands", show=False, id="palette"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
