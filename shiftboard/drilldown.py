@@ -237,6 +237,8 @@ def record(store: Store, kind: str, source: str, key: str, at: float | None = No
 
 #: The most cases and the most agents one search returns (the command palette shows a handful).
 SEARCH_LIMIT = 20
+#: Besides open cases, a search looks at cases created, and agents seen, this many days before ``at``.
+SEARCH_RECENT_DAYS = 7
 
 
 def _like(text: str) -> str:
@@ -245,31 +247,48 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search(store: Store, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+def search(store: Store, text: str, at: float, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
     """Cases whose id or subject, and agents whose id or name, contain ``text`` (ASCII case-insensitive).
 
-    Rows carry ``kind`` ("case" or "agent"), ``source``, the record's key (``id`` or ``agent``) and what names it.
-    At most ``limit`` of each kind: a case id equal to ``text`` first, then open cases before closed ones. Cost: one
-    pass over the cases table that stops at ``limit`` matches (no index helps a substring), and one over each agent's
-    states.
+    Rows carry ``kind`` ("case" or "agent"), ``source``, the record's key (``id`` or ``agent``) and what names it;
+    at most ``limit`` of each kind. A case whose id is exactly ``text`` is found whatever its age (a primary-key
+    lookup per source); substrings are looked for among open cases and cases created in the SEARCH_RECENT_DAYS
+    before ``at``, and among agents with a state in those days, so the cost follows the open items and one week,
+    not the size of history.
     """
     text = text.strip()
     limit = max(0, min(int(limit), MAX_ROWS))
     if not text or not limit:
         return []
-    params = {"pattern": _like(text), "text": text, "limit": limit}
+    params = {"pattern": _like(text), "text": text, "limit": limit, "recent": at - SEARCH_RECENT_DAYS * 86400.0}
+    columns = "'case' AS kind, source, id, queue, status, subject"
+    matches = "(id LIKE :pattern ESCAPE '\\' OR subject LIKE :pattern ESCAPE '\\')"
     cases = _rows(
         store,
-        f"""SELECT 'case' AS kind, source, id, queue, status, subject FROM cases
-            WHERE id LIKE :pattern ESCAPE '\\' OR subject LIKE :pattern ESCAPE '\\'
-            ORDER BY id = :text DESC, status IN {OPEN_SQL} DESC LIMIT :limit""",
+        f"""SELECT {columns}, 0 AS rank FROM cases
+              WHERE source IN (SELECT source FROM sync_state) AND id = :text
+            UNION
+            SELECT {columns}, 1 AS rank FROM cases INDEXED BY cases_open
+              WHERE status IN {OPEN_SQL} AND {matches}
+            UNION
+            SELECT {columns}, 2 AS rank FROM cases INDEXED BY cases_created
+              WHERE created_at >= :recent AND {matches}
+            ORDER BY rank, id LIMIT :limit * 3""",
         params,
     )
+    seen: set[tuple[str, str]] = set()
+    found: list[dict[str, Any]] = []
+    for row in cases:
+        key = (row["source"], row["id"])
+        if key not in seen and len(found) < limit:
+            seen.add(key)
+            del row["rank"]
+            found.append(row)
     agents = _rows(
         store,
-        """SELECT 'agent' AS kind, source, agent, MAX(name) AS name FROM agent_states
-            WHERE agent LIKE :pattern ESCAPE '\\' OR name LIKE :pattern ESCAPE '\\'
+        """SELECT 'agent' AS kind, source, agent, MAX(name) AS name FROM agent_states INDEXED BY agent_states_since
+            WHERE since >= :recent AND (agent LIKE :pattern ESCAPE '\\' OR name LIKE :pattern ESCAPE '\\')
             GROUP BY source, agent ORDER BY agent = :text DESC, agent LIMIT :limit""",
         params,
     )
-    return cases + agents
+    return found + agents

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Shortest query that searches the cache for cases and agents (one letter matches half of everything).
 SEARCH_MIN_CHARS = 2
+#: Seconds of no typing before the cache is searched.
+SEARCH_DEBOUNCE_S = 0.15
 #: A cache match the fuzzy matcher does not score (a substring deep in a subject) still ranks, below good matches.
 CACHE_HIT_SCORE = 0.3
 
@@ -137,6 +139,9 @@ class BoardCommands(Provider):
     async def _records(self, query: str, matcher: Matcher) -> AsyncIterator[Hit]:
         if len(query.strip()) < SEARCH_MIN_CHARS:
             return
+        # Debounce: the palette cancels this search when another key arrives, so a burst of typing reads the
+        # cache once, for the last query.
+        await asyncio.sleep(SEARCH_DEBOUNCE_S)
         rows = await asyncio.to_thread(self._find, query)
         for row in rows:
             title = record_title(row)
@@ -146,4 +151,4 @@ class BoardCommands(Provider):
 
     def _find(self, query: str) -> list[dict[str, Any]]:
         with Store(self.board.store.path, readonly=True) as store:
-            return drilldown.search(store, query)
+            return drilldown.search(store, query, self.board.moment())

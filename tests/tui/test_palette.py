@@ -118,14 +118,22 @@ def test_highlight_never_reads_markup():
 
 
 def test_search_finds_cases_and_agents_with_a_limit(seeded):
-    rows = drilldown.search(seeded, "c-")
+    rows = drilldown.search(seeded, "c-", NOW)
     assert [(r["kind"], r["id"]) for r in rows] == [("case", f"C-{n}") for n in (1, 2, 3, 4, 5)]
-    assert [r["id"] for r in drilldown.search(seeded, "C-5")] == ["C-5"]
-    assert len(drilldown.search(seeded, "c-", limit=2)) == 2
-    agents = drilldown.search(seeded, "agent t")
+    assert [r["id"] for r in drilldown.search(seeded, "C-5", NOW)] == ["C-5"]
+    assert len(drilldown.search(seeded, "c-", NOW, limit=2)) == 2
+    agents = drilldown.search(seeded, "agent t", NOW)
     assert [(r["kind"], r["agent"], r["name"]) for r in agents] == [
         ("agent", "ag2", "Agent Two"),
         ("agent", "ag3", "Agent Three"),
     ]
-    assert drilldown.search(seeded, "%") == []  # LIKE wildcards are literal
-    assert drilldown.search(seeded, "  ") == []
+    assert drilldown.search(seeded, "%", NOW) == []  # LIKE wildcards are literal
+    assert drilldown.search(seeded, "  ", NOW) == []
+    # A solved case from a month ago: found by its exact id, not by a piece of its subject.
+    old = Case(
+        "seed", "OLD-7", "Sales", "solved", "low", NOW - 30 * 86400, solved_at=NOW - 29 * 86400, subject="Ancient"
+    )
+    write(seeded, Batch(cases=[old]))
+    assert [r["id"] for r in drilldown.search(seeded, "OLD-7", NOW)] == ["OLD-7"]
+    assert drilldown.search(seeded, "ancient", NOW) == []
+    assert [r["id"] for r in drilldown.search(seeded, "ancient", NOW - 29 * 86400)] == ["OLD-7"]
