@@ -390,6 +390,7 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     process fills by running the collector (unless another collector already does)."""
     from textual_serve.server import Server
 
+    check_keys(settings)  # each browser's board would refuse them; say so once, here
     sources = settings.source_settings()
     command = [sys.executable, "-m", "shiftboard", "board"]
     if settings.origin is not None:
