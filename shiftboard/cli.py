@@ -158,6 +158,8 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so headless commands never pay for (or depend on) Textual.
     from shiftboard.tui.app import ShiftboardApp
 
+    check_keys(settings)
+
     store = open_store(settings)
     app = ShiftboardApp(settings, store, sources, at=at)
     try:
@@ -165,6 +167,17 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         store.close()
     return app.return_code or 0
+
+
+def check_keys(settings: Settings) -> None:
+    """Refuse a ``[keys]`` entry that names no binding (ConfigError: one line each, exit 2)."""
+    if not settings.keys:
+        return
+    from shiftboard.tui.keymap import keymap_problems
+
+    problems = keymap_problems(settings.keys, settings.origin)
+    if problems:
+        raise ConfigError(problems)
 
 
 def snapshot_data(settings: Settings, store: Store, at: float, since: float | None) -> dict[str, Any]:
@@ -377,6 +390,7 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     process fills by running the collector (unless another collector already does)."""
     from textual_serve.server import Server
 
+    check_keys(settings)  # each browser's board would refuse them; say so once, here
     sources = settings.source_settings()
     command = [sys.executable, "-m", "shiftboard", "board"]
     if settings.origin is not None:
@@ -406,31 +420,18 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_doctor(settings: Settings) -> int:
-    ok = True
-    where = settings.origin or "no config file (built-in simulator)"
-    print(f"config: ok ({where})")
-    sources = settings.source_settings()
-    try:
-        with open_store(settings) as store:
-            counts = store.counts()
-            print(f"cache: ok ({store.path}, {sum(counts.values())} records)")
-    except StoreError as error:
-        print(f"cache: FAIL {error}")
-        ok = False
-    from shiftboard.adapters import adapter_class
-    from shiftboard.adapters.base import SourceError
+    """One line per check, each saying what to fix; exit 1 when any check FAILs (WARN is advice)."""
+    from shiftboard import doctor
 
-    for source in sources:
-        adapter = adapter_class(source.kind)(source)
-        try:
-            detail = adapter.check()
-            print(f"source {source.name} ({source.kind}): ok, {clean(detail)}")
-        except SourceError as error:
-            ok = False
-            print(f"source {source.name} ({source.kind}): FAIL {clean(str(error))}")
-        finally:
-            adapter.close()
-    return 0 if ok else EXIT_CHECK_FAILED
+    key_problems: list[str] = []
+    if settings.keys:
+        from shiftboard.tui.keymap import keymap_problems
+
+        key_problems = keymap_problems(settings.keys, settings.origin)
+    findings = doctor.run(settings, key_problems)
+    for finding in findings:
+        print(finding.line(), flush=True)
+    return EXIT_CHECK_FAILED if any(f.status == doctor.FAIL for f in findings) else 0
 
 
 if __name__ == "__main__":

@@ -171,6 +171,7 @@ class BoardSettings(_Strict):
         default_factory=dict, description="Per-queue threshold overrides, by figure."
     )
     wall_rotate_s: float = Field(15.0, ge=3)
+    rewind_step_min: float = Field(5.0, gt=0, description="Minutes [ and ] move the board back and forward.")
     bell: bool = False
 
     @field_validator("refresh_s")

@@ -217,13 +217,15 @@ def recent_ratings(
 _RECORD_TABLES = {"contact": ("contacts", "id"), "case": ("cases", "id"), "rating": ("ratings", "id")}
 
 
-def record(store: Store, kind: str, source: str, key: str) -> dict[str, Any] | None:
-    """Every stored field of one contact, case or rating (by primary key), or an agent's latest state."""
+def record(store: Store, kind: str, source: str, key: str, at: float | None = None) -> dict[str, Any] | None:
+    """Every stored field of one contact, case or rating (by primary key), or an agent's latest state before ``at``
+    (None: the latest of all)."""
     if kind == "agent":
         rows = _rows(
             store,
-            "SELECT * FROM agent_states WHERE source = :source AND agent = :key ORDER BY since DESC LIMIT 1",
-            {"source": source, "key": key},
+            "SELECT * FROM agent_states WHERE source = :source AND agent = :key AND (:at IS NULL OR since < :at)"
+            " ORDER BY since DESC LIMIT 1",
+            {"source": source, "key": key, "at": at},
         )
     else:
         table, column = _RECORD_TABLES[kind]
@@ -231,3 +233,62 @@ def record(store: Store, kind: str, source: str, key: str) -> dict[str, Any] | N
             store, f"SELECT * FROM {table} WHERE source = :source AND {column} = :key", {"source": source, "key": key}
         )
     return rows[0] if rows else None
+
+
+#: The most cases and the most agents one search returns (the command palette shows a handful).
+SEARCH_LIMIT = 20
+#: Besides open cases, a search looks at cases created, and agents seen, this many days before ``at``.
+SEARCH_RECENT_DAYS = 7
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for "contains ``text``", with LIKE's own wildcards taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(store: Store, text: str, at: float, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Cases whose id or subject, and agents whose id or name, contain ``text`` (ASCII case-insensitive).
+
+    Rows carry ``kind`` ("case" or "agent"), ``source``, the record's key (``id`` or ``agent``) and what names it;
+    at most ``limit`` of each kind. A case whose id is exactly ``text`` is found whatever its age (a primary-key
+    lookup per source); substrings are looked for among open cases and cases created in the SEARCH_RECENT_DAYS
+    before ``at``, and among agents with a state in those days, so the cost follows the open items and one week,
+    not the size of history.
+    """
+    text = text.strip()
+    limit = max(0, min(int(limit), MAX_ROWS))
+    if not text or not limit:
+        return []
+    params = {"pattern": _like(text), "text": text, "limit": limit, "recent": at - SEARCH_RECENT_DAYS * 86400.0}
+    columns = "'case' AS kind, source, id, queue, status, subject"
+    matches = "(id LIKE :pattern ESCAPE '\\' OR subject LIKE :pattern ESCAPE '\\')"
+    cases = _rows(
+        store,
+        f"""SELECT {columns}, 0 AS rank FROM cases
+              WHERE source IN (SELECT source FROM sync_state) AND id = :text
+            UNION
+            SELECT {columns}, 1 AS rank FROM cases INDEXED BY cases_open
+              WHERE status IN {OPEN_SQL} AND {matches}
+            UNION
+            SELECT {columns}, 2 AS rank FROM cases INDEXED BY cases_created
+              WHERE created_at >= :recent AND {matches}
+            ORDER BY rank, id LIMIT :limit * 3""",
+        params,
+    )
+    seen: set[tuple[str, str]] = set()
+    found: list[dict[str, Any]] = []
+    for row in cases:
+        key = (row["source"], row["id"])
+        if key not in seen and len(found) < limit:
+            seen.add(key)
+            del row["rank"]
+            found.append(row)
+    agents = _rows(
+        store,
+        """SELECT 'agent' AS kind, source, agent, MAX(name) AS name FROM agent_states INDEXED BY agent_states_since
+            WHERE since >= :recent AND (agent LIKE :pattern ESCAPE '\\' OR name LIKE :pattern ESCAPE '\\')
+            GROUP BY source, agent ORDER BY agent = :text DESC, agent LIMIT :limit""",
+        params,
+    )
+    return found + agents

@@ -32,7 +32,9 @@ from shiftboard.text import clean
 from shiftboard.tui.drills import drill
 from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CollectorStopped
+from shiftboard.tui.palette import BoardCommands
 from shiftboard.tui.readmodel import BoardData, read_board
+from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.help import HelpScreen, KeyHelp
 from shiftboard.tui.screens.rows import RowsScreen
@@ -53,17 +55,19 @@ def _queue_bindings() -> list[BindingType]:
     return bindings
 
 
-class ShiftboardApp(App[int]):
+class ShiftboardApp(RewindActions, App[int]):
     """The live board. ``at`` fixes the moment shown (None: live); ``clock`` is injectable for tests."""
 
     TITLE = "shiftboard"
     CSS_PATH = "board.tcss"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {BoardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+p,colon", "command_palette", "Commands", show=False, id="palette"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         *_queue_bindings(),
+        *REWIND_BINDINGS,
     ]
 
     def __init__(
@@ -101,6 +105,8 @@ class ShiftboardApp(App[int]):
     # -- life cycle -----------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))  # ids are checked before the app starts (tui/keymap.py)
         if self.settings.board.theme:
             self.theme = self.settings.board.theme
         self.push_screen(BoardScreen())
@@ -165,7 +171,7 @@ class ShiftboardApp(App[int]):
         try:
             if self._reader is None:
                 self._reader = Store(self.store.path, readonly=True)
-            data = read_board(self._reader, self.settings, self.sources, at)
+            data = read_board(self._reader, self.settings, self.sources, at, now=self.clock())
         except Exception as error:  # shown in the header; the next read tries again
             self.post_message(BoardReadFailed(f"{type(error).__name__}: {error}"))
             return
@@ -223,12 +229,15 @@ class ShiftboardApp(App[int]):
                 live=self.at is None,
                 latency_s=data.latency_s if data else None,
                 problem=self.problem,
+                live_key=self._key_for("live"),
+                now=self.clock(),
             )
         )
         if data is None:
             return
         figures = data.figures(self.queue)
-        elapsed = moment - data.at
+        # Ages tick on the live board only; a rewound board holds the moment it shows.
+        elapsed = moment - data.at if self.at is None else 0.0
         for tile in board.query(Tile):
             figure = tile.figure
             if ticking_only and not figure.ticks:
@@ -237,6 +246,16 @@ class ShiftboardApp(App[int]):
             state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
             note = figure.note(figures) if figure.note else None
             tile.show(figure.fmt(value), state, note)
+
+    def _key_for(self, binding_id: str) -> str:
+        """The key (as remapped by ``[keys]``) that runs the binding ``binding_id``, for hints on screen."""
+        for _key, binding in self._bindings:
+            if binding.id == binding_id:
+                keys = self._keymap.get(binding_id)
+                if keys:
+                    binding = binding.with_key(keys.split(",")[0], key_display=None)
+                return self.get_key_display(binding)
+        return binding_id
 
     def _board_screen(self) -> BoardScreen | None:
         for screen in self.screen_stack:
@@ -247,8 +266,9 @@ class ShiftboardApp(App[int]):
     # -- actions --------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Queue keys act on the board only (a drilled table keeps the queue it was opened for)."""
-        return action != "queue" or isinstance(self.screen, BoardScreen)
+        """Queue and rewind keys act on the board only (a drilled table keeps the queue and moment it was opened
+        for)."""
+        return action not in ("queue", "rewind", "live") or isinstance(self.screen, BoardScreen)
 
     def action_refresh(self) -> None:
         self.read_now()

@@ -37,13 +37,16 @@ class BoardData:
         return self.queues.get(queue or metrics.ALL, {})
 
 
-def read_board(store: Store, settings: Settings, sources: Sequence[SourceSettings], at: float) -> BoardData:
-    """Compute every figure at ``at`` and each source's health."""
+def read_board(
+    store: Store, settings: Settings, sources: Sequence[SourceSettings], at: float, *, now: float | None = None
+) -> BoardData:
+    """Compute every figure at ``at``, and each source's health at ``now`` (default ``at``): a rewound board still
+    says whether the cache is being filled today."""
     started = time.perf_counter()
     since = metrics.window_start(settings.metrics, at)
     snapshot = metrics.compute(store, settings.metrics, at, since, costs=settings.costs)
     states = {state.source: state for state in store.sync_states()}
-    sources_health = [health(source, states.get(source.name), at) for source in sources]
+    sources_health = [health(source, states.get(source.name), at if now is None else now) for source in sources]
     return BoardData(
         at=at,
         since=since,

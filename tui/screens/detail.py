@@ -48,8 +48,12 @@ class DetailScreen(Screen):
 
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
-    def __init__(self, drill: Drill, row: dict[str, Any], store_path: str, zone: tzinfo | None) -> None:
+    def __init__(
+        self, drill: Drill, row: dict[str, Any], store_path: str, zone: tzinfo | None, at: float | None = None
+    ) -> None:
         super().__init__()
+        #: The moment the row was drilled at (an agent's state is the one they were in then).
+        self.at = at
         self.drill = drill
         self.row = row
         self.store_path = store_path
@@ -70,7 +74,7 @@ class DetailScreen(Screen):
     def load(self) -> None:
         with Store(self.store_path, readonly=True) as store:
             source, key = str(self.row.get("source")), str(self.row.get(self.drill.key))
-            found = drilldown.record(store, self.drill.kind, source, key)
+            found = drilldown.record(store, self.drill.kind, source, key, self.at)
         self.post_message(RecordLoaded(found))
 
     def on_record_loaded(self, message: RecordLoaded) -> None:

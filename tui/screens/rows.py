@@ -280,4 +280,4 @@ class RowsScreen(Screen):
 
         row = self.rows_by_key.get(str(event.row_key.value))
         if row is not None:
-            self.app.push_screen(DetailScreen(self.drill, row, self.store_path, self.zone))
+            self.app.push_screen(DetailScreen(self.drill, row, self.store_path, self.zone, self.at))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from textual.content import Content
 from textual.widgets import Static
@@ -31,6 +31,8 @@ def header_content(
     live: bool,
     latency_s: float | None,
     problem: str | None,
+    live_key: str = "l",
+    now: float | None = None,
 ) -> Content:
     """Two lines: clock · queue · window · read latency, then one entry per source (untrusted text kept literal)."""
     if queue is None:
@@ -39,12 +41,13 @@ def header_content(
         queue_part = Content.assemble(
             (f"{queue_number}/{queue_count} ", "bold"), Content(clean(queue, 40)).stylize("bold $accent")
         )
-    parts: list[Content | str | tuple[str, str]] = [
-        (formatting.clock(moment, zone), "bold"),
-        "" if live else (" PAST MOMENT", "$warning bold"),
-        "  Queue: ",
-        queue_part,
-    ]
+    if live:
+        parts: list[Content | str | tuple[str, str]] = [(formatting.clock(moment, zone), "bold")]
+    else:
+        # In words, not only colour: a replayed board must never pass for the live one.
+        when = datetime.fromtimestamp(moment, tz=zone).strftime("%H:%M %a %d %b")
+        parts = [("REWIND", "reverse $warning bold"), (f" {when}", "bold"), f" — press {live_key} for live"]
+    parts += ["  Queue: ", queue_part]
     if since is not None:
         parts.append(f"  since {formatting.clock(since, zone)[:5]}")
     if latency_s is not None and latency_s >= SLOW_READ_S:
@@ -57,7 +60,7 @@ def header_content(
         mark = _HEALTH_MARKS.get(item.status, "?")
         style = _HEALTH_STYLES.get(item.status, "")
         name = Content(clean(item.source, 40))
-        second += [(f"{mark} ", style), name, ": ", (clean(item.describe(moment)), style), "  "]
+        second += [(f"{mark} ", style), name, ": ", (clean(item.describe(moment if now is None else now)), style), "  "]
     if not health:
         second.append(("no sources configured: reading the cache", "$text-muted"))
     if not collecting:
