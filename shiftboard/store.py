@@ -15,10 +15,9 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from shiftboard.model import AgentState, Batch, Case, Contact, QueueSnapshot, Rating
 
@@ -181,9 +180,16 @@ class Store:
                 # rows were spending half their time re-reading index pages. Allocated only as pages are used.
                 self._conn.execute("PRAGMA cache_size = -65536")
                 self._migrate()
-            self.db = sqlite_utils.Database(self._conn)
         except sqlite3.DatabaseError as error:
             raise StoreError(_explain(error, self.path)) from None
+
+    @cached_property
+    def db(self) -> Any:
+        """The cache as a ``sqlite_utils.Database`` on the same connection. Imported on first use: the board and the
+        CLI never need it, and importing it costs a tenth of a second at start-up."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self._conn)
 
     # -- opening -------------------------------------------------------------------------------------------
 
@@ -353,6 +359,13 @@ class Store:
                 yield self._conn
             finally:
                 self._conn.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the cache (SQLite ``PRAGMA data_version``):
+        a check costing microseconds, so a viewer can read as soon as a collector writes instead of waiting a
+        refresh interval."""
+        with self._lock:
+            return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     def sync_states(self) -> list[SyncState]:
         return [_sync_state(row) for row in self.query("SELECT * FROM sync_state ORDER BY source")]

@@ -37,9 +37,10 @@ class CollectorStopped(Message):
 
 
 class RowsLoaded(Message):
-    """Rows behind a figure, read in a worker."""
+    """Rows behind a figure, read in a worker. ``partial``: only the first screenful, the rest follows."""
 
-    def __init__(self, rows: Any, at: float) -> None:
+    def __init__(self, rows: Any, at: float, *, partial: bool = False) -> None:
         super().__init__()
         self.rows = rows
         self.at = at
+        self.partial = partial

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         names = [n for n in names if n == f"bench_{args.only}"]
     sections = []
+    loads = [os.getloadavg()[0]]
     for name in names:
         module = importlib.import_module(f"tests.bench.{name}")
         if not callable(getattr(module, "run", None)):
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # one failing benchmark must not lose the others' figures
             rows = [{"figure": "failed", "value": type(error).__name__, "goal": "", "note": str(error)[:200]}]
         took = time.perf_counter() - started
+        loads.append(os.getloadavg()[0])
         print(f"{name}: {len(rows)} figures in {took:.0f} s", file=sys.stderr)
         lines = [
             f"## {name}",
@@ -80,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
         "",
         f"Machine: {_machine()}.",
+        "",
+        f"Load average (1 min) at the start and after each module: {', '.join(f'{x:.1f}' for x in loads)}. The machine "
+        "is shared: when the load is above the number of CPUs, wall-clock figures are inflated by waiting for a CPU, "
+        "so CPU-time figures are given beside them where they matter.",
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -29,6 +30,14 @@ _LAST = ("source",)
 SHOWN_MAX = 2_000
 #: Longest text shown in one cell; the detail screen shows all of it.
 CELL_LIMIT = 80
+#: Rows read and shown first, before the rest are read and formatted: more than a screenful, so the first rows are
+#: on screen in tens of milliseconds however many rows there are.
+FIRST_ROWS = 100
+#: Rows added to the table per turn of the event loop: adding is about 1 ms a row, so keys and painting go on
+#: between chunks instead of waiting for all SHOWN_MAX.
+CHUNK_ROWS = 250
+#: Longest wait for the first screenful to be painted before the rest is read anyway.
+FIRST_PAINT_WAIT_S = 2.0
 
 
 class Cell(Text):
@@ -144,6 +153,13 @@ class RowsScreen(Screen):
         self.sorted_by: tuple[str, bool] | None = None
         self.needle = ""
         self.loaded = False
+        #: Entries (matching the filter) not yet added to the table, and which fill they belong to.
+        self._pending: list[Entry] = []
+        self._fill_number = 0
+        #: The table shows the first screenful of a read whose rest is still being prepared.
+        self._partial_shown = False
+        #: Set once the first screenful is painted: the rest is read after it, not competing with it for the GIL.
+        self._first_painted = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="rows-title", markup=False)
@@ -181,38 +197,78 @@ class RowsScreen(Screen):
     @work(thread=True, exit_on_error=False, group="rows")
     def load(self) -> None:
         with Store(self.store_path, readonly=True) as store:
+            # The first screenful by itself first (reading, cleaning and formatting 10,000 rows takes a second or
+            # more), then all of them, off the UI thread.
+            first = self.drill.query(store, self.queue, self.since, self.at, FIRST_ROWS)
+            if len(first) < FIRST_ROWS:
+                self.post_message(RowsLoaded(prepare(self.drill, first, self.zone), self.at))
+                return
+            self._first_painted.clear()
+            self.post_message(RowsLoaded(prepare(self.drill, first, self.zone), self.at, partial=True))
+            self._first_painted.wait(FIRST_PAINT_WAIT_S)
             rows = self.drill.query(store, self.queue, self.since, self.at, MAX_ROWS)
-        # Cleaning, formatting and measuring 10,000 rows is the slow part: done here, off the UI thread.
         self.post_message(RowsLoaded(prepare(self.drill, rows, self.zone), self.at))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         prepared: Prepared = message.rows  # type: ignore[assignment]
+        if message.partial and self.prepared.entries:
+            self._first_painted.set()
+            return  # a reload while showing rows: keep them until the whole new read is in
+        # The first screenful is already in the table, in the same order: keep it and add the rest.
+        continuing = (
+            not message.partial
+            and self._partial_shown
+            and not self.needle
+            and self.sorted_by is None
+            and bool(self.prepared.entries)
+            and self.prepared.widths == prepared.widths
+        )
         self.prepared = prepared
         self.rows = prepared.rows
         self.columns = prepared.columns
         self.rows_by_key = {entry.key: entry.row for entry in prepared.entries}
-        self.loaded = True
-        self._fill()
+        self.loaded = not message.partial
+        self._partial_shown = message.partial
+        if continuing:
+            shown = self.query_one(DataTable).row_count
+            self.matching = len(prepared.entries)
+            self._pending = prepared.entries[shown:SHOWN_MAX]
+            self._fill_number += 1
+            self._add_pending(self._fill_number)
+            self._show_title()
+        else:
+            self._fill()
+        if message.partial:
+            self.call_after_refresh(self._first_painted.set)
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
         prepared = self.prepared
-        with self.app.batch_update():
-            table.clear(columns=True)
-            for column, width in zip(prepared.columns, prepared.widths, strict=True):
-                # A fixed width spares the table measuring every cell of every row.
-                table.add_column(Text(column_label(column)), key=column, width=width)
-            needle = self.needle.casefold()
-            self.matching = 0
-            for entry in prepared.entries:
-                if needle and needle not in entry.search:
-                    continue
-                self.matching += 1
-                if self.matching <= SHOWN_MAX:
-                    table.add_row(*entry.cells, key=entry.key)
-        if not self.rows:
+        table.clear(columns=True)
+        for column, width in zip(prepared.columns, prepared.widths, strict=True):
+            # A fixed width spares the table measuring every cell of every row.
+            table.add_column(Text(column_label(column)), key=column, width=width)
+        needle = self.needle.casefold()
+        matching = [entry for entry in prepared.entries if not needle or needle in entry.search]
+        self.matching = len(matching)
+        self._pending = matching[:SHOWN_MAX]
+        self._fill_number += 1
+        self._add_pending(self._fill_number)
+        if self.loaded and not self.rows:
             self.notify("Nothing behind this figure right now.", markup=False)
         self._show_title()
+
+    def _add_pending(self, number: int) -> None:
+        """Add the next chunk of rows; the rest after the screen has been painted (a newer fill cancels this one)."""
+        if number != self._fill_number:
+            return
+        table = self.query_one(DataTable)
+        chunk, self._pending = self._pending[:CHUNK_ROWS], self._pending[CHUNK_ROWS:]
+        with self.app.batch_update():
+            for entry in chunk:
+                table.add_row(*entry.cells, key=entry.key)
+        if self._pending:
+            self.call_after_refresh(self._add_pending, number)
 
     # -- keys -----------------------------------------------------------------------------------------------
 

@@ -40,19 +40,25 @@ class Tile(Widget, can_focus=True):
         if (text, state, note) == (self.text, self.state, self.note):
             return
         self.text, self.note = text, note
-        if state is not self.state:
-            self.remove_class(_STATE_CLASSES[self.state])
-            self.add_class(_STATE_CLASSES[state])
+        restyle = state is not self.state
+        if restyle:
+            # Classes change without a style update each; one update below (each one restyles the tile's subtree).
+            self.remove_class(_STATE_CLASSES[self.state], update=False)
+            self.add_class(_STATE_CLASSES[state], update=False)
             self.state = state
         self.query_one(Digits).update(text)
         self.query_one(".compact", Static).update(Content(text))
         words = [part for part in (note, state.value) if part]
         self.border_subtitle = Content(" · ".join(words)) if words else None
-        self._fit()
+        self._fit(restyle)
 
-    def _fit(self) -> None:
+    def _fit(self, restyle: bool = False) -> None:
         """Large digits when the tile has three free lines and room for every glyph; compact text otherwise."""
         inner = self.content_size
         has_digits = any(char.isdigit() for char in self.text)
         large = has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
-        self.set_class(large, "-large")
+        if large != self.has_class("-large"):
+            self.set_class(large, "-large", update=False)
+            restyle = True
+        if restyle:
+            self.update_node_styles()
