@@ -14,6 +14,7 @@ moment); keys from config go through ``set_keymap`` (every Binding has an id); a
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -36,9 +37,13 @@ from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.help import HelpScreen, KeyHelp
 from shiftboard.tui.screens.rows import RowsScreen
+from shiftboard.tui.screens.wall import WallScreen
+from shiftboard.tui.terminal import TerminalWatchdog, pick_theme
 from shiftboard.tui.widgets.board_header import BoardHeader, header_content
 from shiftboard.tui.widgets.tile import Tile
 
+#: Styles that replace heavy and rounded borders with ASCII ones (``--ascii``).
+ASCII_CSS = Path(__file__).with_name("ascii.tcss")
 #: Seconds to wait for the in-process collector to stop on exit before giving up on it.
 COLLECTOR_STOP_S = 10.0
 
@@ -57,12 +62,13 @@ class ShiftboardApp(App[int]):
     """The live board. ``at`` fixes the moment shown (None: live); ``clock`` is injectable for tests."""
 
     TITLE = "shiftboard"
-    CSS_PATH = "board.tcss"
+    CSS_PATH = ["board.tcss", "wall.tcss"]
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("w", "wall", "Wall", id="wall"),
         *_queue_bindings(),
     ]
 
@@ -74,8 +80,18 @@ class ShiftboardApp(App[int]):
         at: float | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        wall: bool = False,
+        ascii_only: bool = False,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        #: Wall mode at start (``--wall``); ``w`` toggles it. ASCII only (``--ascii``); a theme asked for (``--theme``).
+        self.start_wall = wall
+        self.ascii_only = ascii_only
+        self.asked_theme = theme
+        if ascii_only:
+            self.css_path.append(ASCII_CSS)
+        self._watchdog = TerminalWatchdog(self, self.exit)
         self.settings = settings
         self.store = store
         self.sources = list(sources)
@@ -101,14 +117,19 @@ class ShiftboardApp(App[int]):
     # -- life cycle -----------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.settings.board.theme:
-            self.theme = self.settings.board.theme
+        theme = pick_theme(self.asked_theme, self.settings.board.theme, os.environ)
+        if theme:
+            self.theme = theme
         self.push_screen(BoardScreen())
+        if self.start_wall:
+            self.action_wall()
+        self._watchdog.arm()
         self._start_collector()
         self.set_interval(1.0, self.tick)
         self.read_now()
 
     def on_unmount(self) -> None:
+        self._watchdog.disarm()
         self._stop.set()
         if self.collecting:
             self._collector_done.wait(COLLECTOR_STOP_S)
@@ -202,6 +223,8 @@ class ShiftboardApp(App[int]):
         self.show_board(ticking_only=True)
 
     def show_board(self, *, ticking_only: bool = False) -> None:
+        if isinstance(self.screen, WallScreen):
+            self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
         board = self._board_screen()
         headers = board.query(BoardHeader) if board is not None else None
         if board is None or not headers:
@@ -248,6 +271,8 @@ class ShiftboardApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Queue keys act on the board only (a drilled table keeps the queue it was opened for)."""
+        if action == "wall":
+            return isinstance(self.screen, BoardScreen | WallScreen)
         return action != "queue" or isinstance(self.screen, BoardScreen)
 
     def action_refresh(self) -> None:
@@ -264,6 +289,17 @@ class ShiftboardApp(App[int]):
             self.notify(f"there is no queue {number} (there are {len(names)})", markup=False)
             return
         self.show_board()
+
+    def action_wall(self) -> None:
+        """Wall mode on (from the board) or off (from the wall)."""
+        if isinstance(self.screen, WallScreen):
+            self.pop_screen()
+        else:
+            rotate_s = self.settings.board.wall_rotate_s
+            self.push_screen(
+                WallScreen(rotate_s, bell=self.settings.board.bell, clock=self.clock, ascii_only=self.ascii_only)
+            )
+            self.call_after_refresh(self.show_board)
 
     def action_drill(self, figure_id: str) -> None:
         """Open the rows behind a figure, for the queue in focus, at the moment shown."""

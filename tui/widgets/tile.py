@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from shiftboard.tui.figures import Figure, State
+from shiftboard.tui.terminal import ascii_text
 
 #: Width of one large glyph in Textual's Digits.
 GLYPH_WIDTH = 3
@@ -37,6 +38,8 @@ class Tile(Widget, can_focus=True):
 
     def show(self, text: str, state: State, note: str | None = None) -> None:
         """Set the number, the state and the short second reading."""
+        ascii_only = getattr(self.app, "ascii_only", False)
+        text, note = ascii_text(text, ascii_only), note and ascii_text(note, ascii_only)
         if (text, state, note) == (self.text, self.state, self.note):
             return
         self.text, self.note = text, note
@@ -47,7 +50,7 @@ class Tile(Widget, can_focus=True):
         self.query_one(Digits).update(text)
         self.query_one(".compact", Static).update(Content(text))
         words = [part for part in (note, state.value) if part]
-        self.border_subtitle = Content(" · ".join(words)) if words else None
+        self.border_subtitle = Content((" - " if ascii_only else " · ").join(words)) if words else None
         self._fit()
 
     def _fit(self) -> None:
