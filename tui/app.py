@@ -38,7 +38,7 @@ from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.help import HelpScreen, KeyHelp
 from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.screens.wall import WallScreen
-from shiftboard.tui.terminal import TerminalWatchdog, pick_theme
+from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
 from shiftboard.tui.widgets.board_header import BoardHeader, header_content
 from shiftboard.tui.widgets.tile import Tile
 
@@ -289,6 +289,11 @@ class ShiftboardApp(App[int]):
             self.notify(f"there is no queue {number} (there are {len(names)})", markup=False)
             return
         self.show_board()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names in the footer and help; with ``--ascii`` the arrow and return glyphs become words."""
+        display = super().get_key_display(binding)
+        return ascii_key(display) if self.ascii_only else display
 
     def action_wall(self) -> None:
         """Wall mode on (from the board) or off (from the wall)."""

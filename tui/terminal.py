@@ -5,8 +5,10 @@ that ran the board is gone.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +26,10 @@ ASCII_GLYPHS = str.maketrans(
 )
 #: Bar levels for ASCII sparklines, lowest first.
 ASCII_BARS = "_.-=+*#"
+#: Seconds a clean exit may take after the terminal is gone before the process ends itself (the in-process
+#: collector gets its 10 s to stop first), and the exit status then (128 + SIGHUP, as a shell reports a hang-up).
+EXIT_GRACE_S = 15.0
+EXIT_HUNG_UP = 129
 #: Seconds between checks that the terminal is still there (Dolphie's watchdog checks every 5 s).
 WATCHDOG_S = 2.0
 
@@ -55,6 +61,16 @@ def ascii_text(text: str, ascii_only: bool) -> str:
     return text.translate(ASCII_GLYPHS) if ascii_only else text
 
 
+_KEY_WORDS = {"⏎": "enter", "↑": "up", "↓": "down", "←": "left", "→": "right", "⇥": "tab", "⌫": "backspace"}
+
+
+def ascii_key(display: str) -> str:
+    """A key's display name without Unicode arrows or symbols."""
+    for glyph, word in _KEY_WORDS.items():
+        display = display.replace(glyph, word)
+    return ascii_text(display, True)
+
+
 def ascii_content(content: Content, ascii_only: bool) -> Content:
     """``content`` with the glyphs replaced, styles kept (the replacements are one character for one)."""
     if not ascii_only:
@@ -77,6 +93,8 @@ class TerminalWatchdog:
         self.armed = False
         self._previous: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The terminal went away and the exit has begun.
+        self.gone = False
 
     def arm(self) -> None:
         if self.app.is_headless or not _stdin_is_tty():
@@ -97,13 +115,59 @@ class TerminalWatchdog:
     def _hang_up(self, signum: int, frame: object) -> None:
         # A signal handler runs between bytecodes of the main thread, which is the event loop's: schedule the exit.
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.exit_app)
+            self._loop.call_soon_threadsafe(self._terminal_gone)
 
     def _check(self) -> None:
         if not _stdin_is_tty():
-            self.exit_app()
+            self._terminal_gone()
             return
         self.app.set_timer(WATCHDOG_S, self._check)
+
+    def _terminal_gone(self) -> None:
+        """Exit cleanly (the collector stops, the lock is released) without the dead terminal in the way."""
+        if self.gone:
+            return
+        self.gone = True
+        _detach_from_terminal()
+        _unblock_writer(self.app)
+        # Textual's shutdown writes "leave the alternate screen" to the terminal; with the terminal gone that write
+        # can block forever, so a last-resort timer ends the process if the clean exit has not within EXIT_GRACE_S.
+        backstop = threading.Timer(EXIT_GRACE_S, os._exit, args=(EXIT_HUNG_UP,))
+        backstop.daemon = True  # a clean exit must not wait for it
+        backstop.start()
+        self.exit_app()
+
+
+def _detach_from_terminal() -> None:
+    """Point stdin, stdout and stderr at /dev/null, so reads and writes meant for the dead terminal neither fail nor
+    block."""
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+    except OSError:
+        return
+    for fd in (0, 1, 2):
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+    os.close(null)
+
+
+def _unblock_writer(app: Any) -> None:
+    """Textual's output thread dies at the first write to a hung-up terminal (EIO); its bounded queue then fills and
+    the shutdown's writes block forever (seen with Textual 8.2.8). A thread that empties the queue lets them finish.
+    Reaches into the driver's private writer, guarded: with another driver or a later Textual this does nothing."""
+    writer = getattr(getattr(app, "_driver", None), "_writer_thread", None)
+    queue = getattr(writer, "_queue", None)
+    if writer is None or queue is None:
+        return
+
+    def drain() -> None:
+        writer.join()  # it may die only at its next write, after this runs
+        while True:
+            queue.get()
+
+    threading.Thread(target=drain, name="shiftboard-drain-output", daemon=True).start()
 
 
 def _stdin_is_tty() -> bool:
