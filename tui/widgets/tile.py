@@ -49,12 +49,16 @@ class Tile(Widget, can_focus=True):
             self.state = state
         self.query_one(Digits).update(text)
         self.query_one(".compact", Static).update(Content(text))
-        words = [part for part in (note, state.value) if part]
-        self.border_subtitle = Content((" - " if ascii_only else " · ").join(words)) if words else None
         self._fit()
 
     def _fit(self) -> None:
         """Large digits when the tile has three free lines and room for every glyph; compact text otherwise."""
+        ascii_only = getattr(self.app, "ascii_only", False)
+        words = [part for part in (self.note, self.state.value) if part]
+        subtitle = (" - " if ascii_only else " · ").join(words)
+        if ascii_only and len(subtitle) > self.size.width - 6:
+            subtitle = self.state.value  # Textual would cut it with "…": keep the state word whole instead
+        self.border_subtitle = Content(subtitle) if subtitle else None
         inner = self.content_size
         has_digits = any(char.isdigit() for char in self.text)
         large = has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
