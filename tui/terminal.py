@@ -5,6 +5,7 @@ that ran the board is gone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -146,10 +147,8 @@ def _detach_from_terminal() -> None:
     except OSError:
         return
     for fd in (0, 1, 2):
-        try:
+        with contextlib.suppress(OSError):
             os.dup2(null, fd)
-        except OSError:
-            pass
     os.close(null)
 
 
