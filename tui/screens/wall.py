@@ -217,9 +217,7 @@ class WallScreen(Screen):
                 if self._reader is None:
                     self._reader = Store(self.app.store.path, readonly=True)  # type: ignore[attr-defined]
                 with self._reader.read() as conn:
-                    series = trends(
-                        conn, settings.metrics, at, hours=TREND_HOURS, bucket_s=TREND_BUCKET_S, queue=queue
-                    )
+                    series = trends(conn, settings.metrics, at, hours=TREND_HOURS, bucket_s=TREND_BUCKET_S, queue=queue)
         except Exception as error:  # trends are a nicety: the figures stay up; the next read tries again
             self.post_message(TrendsRead(key, at, None, f"{type(error).__name__}: {error}"))
             return
