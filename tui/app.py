@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, InvalidThemeError
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
@@ -119,7 +119,11 @@ class ShiftboardApp(App[int]):
     def on_mount(self) -> None:
         theme = pick_theme(self.asked_theme, self.settings.board.theme, os.environ)
         if theme:
-            self.theme = theme
+            try:
+                self.theme = theme
+            except InvalidThemeError:
+                known = ", ".join(sorted(self.available_themes))
+                self.notify(f"unknown theme {theme!r}; known: {known}", severity="error", markup=False, timeout=15)
         self.push_screen(BoardScreen())
         if self.start_wall:
             self.action_wall()

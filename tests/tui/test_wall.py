@@ -182,3 +182,11 @@ async def test_crossing_into_breach_flashes_and_rings_once(settings, seeded, bel
         assert screen.crossings == [("all", "waiting_now")]
         assert rings == ([1] if bell else [])
         await until(pilot, lambda: not tile.has_class("-flash"))
+
+
+async def test_unknown_theme_is_reported_not_fatal(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW, theme="no-such-theme")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        assert app.theme != "no-such-theme"
+        assert any("unknown theme 'no-such-theme'" in n.message for n in app._notifications)

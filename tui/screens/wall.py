@@ -115,6 +115,8 @@ class WallScreen(Screen):
 
     def show(self, data: BoardData | None, moment: float, settings: Any, *, live: bool, problem: str | None) -> None:
         """Judge every headline figure of every queue, then draw the queue whose turn it is."""
+        if not self.query("#wall-header"):
+            return  # pushed but not composed yet: the next tick draws it
         names = data.queue_names if data else []
         queue, place, places = self.rotation(names)
         self.queue = queue
