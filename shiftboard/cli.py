@@ -64,10 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(verbose=False)
     parser.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+    _display_options(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
     board.add_argument("--at", metavar="ISO", default=argparse.SUPPRESS, help="open the board at a past moment")
+    _display_options(board, argparse.SUPPRESS)
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
     snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
@@ -152,6 +154,14 @@ def open_store(settings: Settings, *, readonly: bool = False) -> Store:
     return Store(settings.cache.resolved_path(), readonly=readonly)
 
 
+def _display_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """How the board is drawn: wall mode, ASCII only, a theme (given before or after ``board``)."""
+    flag = False if default is None else default
+    parser.add_argument("--wall", action="store_true", default=flag, help="open in wall mode (w toggles it)")
+    parser.add_argument("--ascii", action="store_true", default=flag, help="draw with ASCII only (no Unicode glyphs)")
+    parser.add_argument("--theme", metavar="NAME", default=default, help="Textual theme, e.g. ansi-dark, textual-dark")
+
+
 def run_board(settings: Settings, args: argparse.Namespace) -> int:
     at = parse_moment(args.at, settings) if getattr(args, "at", None) else None
     sources = settings.source_settings()
@@ -161,7 +171,15 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     check_keys(settings)
 
     store = open_store(settings)
-    app = ShiftboardApp(settings, store, sources, at=at)
+    app = ShiftboardApp(
+        settings,
+        store,
+        sources,
+        at=at,
+        wall=getattr(args, "wall", False),
+        ascii_only=getattr(args, "ascii", False),
+        theme=getattr(args, "theme", None),
+    )
     try:
         app.run()
     finally:

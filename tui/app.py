@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, InvalidThemeError
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
@@ -39,9 +39,13 @@ from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.help import HelpScreen, KeyHelp
 from shiftboard.tui.screens.rows import RowsScreen
+from shiftboard.tui.screens.wall import WallScreen
+from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
 from shiftboard.tui.widgets.board_header import BoardHeader, header_content
 from shiftboard.tui.widgets.tile import Tile
 
+#: Styles that replace heavy and rounded borders with ASCII ones (``--ascii``).
+ASCII_CSS = Path(__file__).with_name("ascii.tcss")
 #: Seconds to wait for the in-process collector to stop on exit before giving up on it.
 COLLECTOR_STOP_S = 10.0
 #: Seconds between checks whether a collector (this process's or another's) committed to the cache. A check is one
@@ -67,13 +71,14 @@ class ShiftboardApp(RewindActions, App[int]):
     """The live board. ``at`` fixes the moment shown (None: live); ``clock`` is injectable for tests."""
 
     TITLE = "shiftboard"
-    CSS_PATH = "board.tcss"
+    CSS_PATH = ["board.tcss", "wall.tcss"]
     COMMANDS = App.COMMANDS | {BoardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+p,colon", "command_palette", "Commands", show=False, id="palette"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("w", "wall", "Wall", id="wall"),
         *_queue_bindings(),
         *REWIND_BINDINGS,
     ]
@@ -86,8 +91,18 @@ class ShiftboardApp(RewindActions, App[int]):
         at: float | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        wall: bool = False,
+        ascii_only: bool = False,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        #: Wall mode at start (``--wall``); ``w`` toggles it. ASCII only (``--ascii``); a theme asked for (``--theme``).
+        self.start_wall = wall
+        self.ascii_only = ascii_only
+        self.asked_theme = theme
+        if ascii_only:
+            self.css_path.append(ASCII_CSS)
+        self._watchdog = TerminalWatchdog(self, self.exit)
         self.settings = settings
         self.store = store
         self.sources = list(sources)
@@ -117,15 +132,24 @@ class ShiftboardApp(RewindActions, App[int]):
     def on_mount(self) -> None:
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))  # ids are checked before the app starts (tui/keymap.py)
-        if self.settings.board.theme:
-            self.theme = self.settings.board.theme
+        theme = pick_theme(self.asked_theme, self.settings.board.theme, os.environ)
+        if theme:
+            try:
+                self.theme = theme
+            except InvalidThemeError:
+                known = ", ".join(sorted(self.available_themes))
+                self.notify(f"unknown theme {theme!r}; known: {known}", severity="error", markup=False, timeout=15)
         self.push_screen(BoardScreen())
+        if self.start_wall:
+            self.action_wall()
+        self._watchdog.arm()
         self._start_collector()
         self.set_interval(1.0, self.tick)
         self.set_interval(CHANGE_PROBE_S, self._probe_changes)
         self.read_now()
 
     def on_unmount(self) -> None:
+        self._watchdog.disarm()
         self._stop.set()
         if self.collecting:
             self._collector_done.wait(COLLECTOR_STOP_S)
@@ -235,6 +259,8 @@ class ShiftboardApp(RewindActions, App[int]):
         self.show_board(ticking_only=True)
 
     def show_board(self, *, ticking_only: bool = False) -> None:
+        if isinstance(self.screen, WallScreen):
+            self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
         board = self._board_screen()
         headers = board.query(BoardHeader) if board is not None else None
         if board is None or not headers:
@@ -294,7 +320,9 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Queue and rewind keys act on the board only (a drilled table keeps the queue and moment it was opened
-        for)."""
+        for); the wall key on the board and the wall."""
+        if action == "wall":
+            return isinstance(self.screen, BoardScreen | WallScreen)
         return action not in ("queue", "rewind", "live") or isinstance(self.screen, BoardScreen)
 
     def action_refresh(self) -> None:
@@ -311,6 +339,22 @@ class ShiftboardApp(RewindActions, App[int]):
             self.notify(f"there is no queue {number} (there are {len(names)})", markup=False)
             return
         self.show_board()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names in the footer and help; with ``--ascii`` the arrow and return glyphs become words."""
+        display = super().get_key_display(binding)
+        return ascii_key(display) if self.ascii_only else display
+
+    def action_wall(self) -> None:
+        """Wall mode on (from the board) or off (from the wall)."""
+        if isinstance(self.screen, WallScreen):
+            self.pop_screen()
+        else:
+            rotate_s = self.settings.board.wall_rotate_s
+            self.push_screen(
+                WallScreen(rotate_s, bell=self.settings.board.bell, clock=self.clock, ascii_only=self.ascii_only)
+            )
+            self.call_after_refresh(self.show_board)
 
     def action_drill(self, figure_id: str) -> None:
         """Open the rows behind a figure, for the queue in focus, at the moment shown."""

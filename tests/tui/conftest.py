@@ -17,6 +17,12 @@ from tests.tui.seed import NOW, base_batch, write
 def _still(monkeypatch: pytest.MonkeyPatch) -> None:
     """No animations and no blinking cursor, so screens are deterministic."""
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    # The same colours wherever the tests run (the board picks an ANSI theme on a 16-colour TERM); tests of colour
+    # variants set NO_COLOR or TEXTUAL_COLOR_SYSTEM themselves.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None, raising=False)
 
 

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from shiftboard.health import Health
 from shiftboard.text import clean
 from shiftboard.tui import formatting
+from shiftboard.tui.terminal import ascii_content
 
 #: A cache read this slow is shown in the header (a slow disk or a huge window makes the board lag).
 SLOW_READ_S = 0.25
@@ -75,4 +76,4 @@ class BoardHeader(Static):
         super().__init__("", id="board-header", markup=False)
 
     def show(self, content: Content) -> None:
-        self.update(content)
+        self.update(ascii_content(content, getattr(self.app, "ascii_only", False)))

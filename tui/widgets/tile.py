@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from shiftboard.tui.figures import Figure, State
+from shiftboard.tui.terminal import ascii_text
 
 #: Width of one large glyph in Textual's Digits.
 GLYPH_WIDTH = 3
@@ -37,6 +38,8 @@ class Tile(Widget, can_focus=True):
 
     def show(self, text: str, state: State, note: str | None = None) -> None:
         """Set the number, the state and the short second reading."""
+        ascii_only = getattr(self.app, "ascii_only", False)
+        text, note = ascii_text(text, ascii_only), note and ascii_text(note, ascii_only)
         if (text, state, note) == (self.text, self.state, self.note):
             return
         self.text, self.note = text, note
@@ -48,12 +51,16 @@ class Tile(Widget, can_focus=True):
             self.state = state
         self.query_one(Digits).update(text)
         self.query_one(".compact", Static).update(Content(text))
-        words = [part for part in (note, state.value) if part]
-        self.border_subtitle = Content(" · ".join(words)) if words else None
         self._fit(restyle)
 
     def _fit(self, restyle: bool = False) -> None:
         """Large digits when the tile has three free lines and room for every glyph; compact text otherwise."""
+        ascii_only = getattr(self.app, "ascii_only", False)
+        words = [part for part in (self.note, self.state.value) if part]
+        subtitle = (" - " if ascii_only else " · ").join(words)
+        if ascii_only and len(subtitle) > self.size.width - 6:
+            subtitle = self.state.value  # Textual would cut it with "…": keep the state word whole instead
+        self.border_subtitle = Content(subtitle) if subtitle else None
         inner = self.content_size
         has_digits = any(char.isdigit() for char in self.text)
         large = has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
