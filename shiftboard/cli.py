@@ -64,10 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(verbose=False)
     parser.add_argument("--at", metavar="ISO", help="open the board at a past moment")
+    parser.add_argument("--privacy", action="store_true", help="mask customers and subjects on the board (p toggles)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
     board.add_argument("--at", metavar="ISO", default=argparse.SUPPRESS, help="open the board at a past moment")
+    board.add_argument(
+        "--privacy", action="store_true", default=argparse.SUPPRESS, help="mask customers and subjects (p toggles)"
+    )
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
     snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
@@ -159,7 +163,7 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     from shiftboard.tui.app import ShiftboardApp
 
     store = open_store(settings)
-    app = ShiftboardApp(settings, store, sources, at=at)
+    app = ShiftboardApp(settings, store, sources, at=at, privacy=bool(getattr(args, "privacy", False)))
     try:
         app.run()
     finally:
@@ -410,13 +414,26 @@ def run_doctor(settings: Settings) -> int:
     where = settings.origin or "no config file (built-in simulator)"
     print(f"config: ok ({where})")
     sources = settings.source_settings()
+    states = {}
     try:
         with open_store(settings) as store:
             counts = store.counts()
+            states = {state.source: state for state in store.sync_states()}
             print(f"cache: ok ({store.path}, {sum(counts.values())} records)")
     except StoreError as error:
         print(f"cache: FAIL {error}")
         ok = False
+    now = time.time()
+    for source in sources:
+        # What the collector last recorded: ok, stale or failing (with the reason and since when), records skipped.
+        state = health(source, states.get(source.name), now)
+        line = f"health {clean(source.name, 40)} ({source.kind}): {state.status}"
+        if state.status == "failing":
+            line += f", {clean(state.reason)} since {state.as_json()['failing_since']}"
+        elif state.last_success_at is not None:
+            line += f", last success {state.as_json()['last_success_at']}"
+        line += f", {state.records_total} records, {state.skipped_total} skipped"
+        print(line)
     from shiftboard.adapters import adapter_class
     from shiftboard.adapters.base import SourceError
 

@@ -257,10 +257,22 @@ def load_settings(explicit: Path | None = None, environ: Mapping[str, str] | Non
         settings = Settings(**data, origin=path)
     except ValidationError as error:
         raise ConfigError([_describe(where, item) for item in error.errors()]) from None
-    _, problems = _validate_sources(settings.sources or [{"name": "simulator", "kind": "simulator"}], path)
+    sources, problems = _validate_sources(settings.sources or [{"name": "simulator", "kind": "simulator"}], path)
+    problems += _missing_tokens(sources, environ, where)
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _missing_tokens(sources: list[SourceSettings], environ: Mapping[str, str], where: str) -> list[str]:
+    """A polled source whose ``token_env`` names an unset variable is a configuration problem found at start,
+    not a failure discovered on the first sync (the value itself is never read here, let alone shown)."""
+    problems = []
+    for source in sources:
+        variable = getattr(source, "token_env", None)
+        if source.enabled and variable and not environ.get(variable, "").strip():
+            problems.append(f"{where}: sources ({source.name!r}).token_env: environment variable {variable} is not set")
+    return problems
 
 
 def _validate_sources(tables: list[dict[str, Any]], origin: Path | None) -> tuple[list[SourceSettings], list[str]]:

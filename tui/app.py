@@ -63,6 +63,7 @@ class ShiftboardApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("p", "privacy", "Privacy", id="privacy"),
         *_queue_bindings(),
     ]
 
@@ -74,8 +75,11 @@ class ShiftboardApp(App[int]):
         at: float | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        privacy: bool = False,
     ) -> None:
         super().__init__()
+        #: Customers' names, contact details and subjects masked on every screen (``--privacy``, the ``p`` key).
+        self.privacy = privacy
         self.settings = settings
         self.store = store
         self.sources = list(sources)
@@ -223,12 +227,15 @@ class ShiftboardApp(App[int]):
                 live=self.at is None,
                 latency_s=data.latency_s if data else None,
                 problem=self.problem,
+                privacy=self.privacy,
             )
         )
         if data is None:
             return
         figures = data.figures(self.queue)
         elapsed = moment - data.at
+        # A source that stopped answering still counts with its last good data: every tile says so.
+        stale = any(item.status in ("stale", "failing") for item in data.health)
         for tile in board.query(Tile):
             figure = tile.figure
             if ticking_only and not figure.ticks:
@@ -236,6 +243,8 @@ class ShiftboardApp(App[int]):
             value = figure.current(figures, elapsed)
             state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
             note = figure.note(figures) if figure.note else None
+            if stale:
+                note = f"STALE · {note}" if note else "STALE"
             tile.show(figure.fmt(value), state, note)
 
     def _board_screen(self) -> BoardScreen | None:
@@ -275,7 +284,17 @@ class ShiftboardApp(App[int]):
         at = data.at if data else self.moment()
         since = data.since if data else at
         rows = drill(figure.drill, self.settings)
-        self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone))
+        self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone, privacy=self.privacy))
+
+    def action_privacy(self) -> None:
+        """Mask customers' names, contact details and subjects (for a screen in public view), or show them again."""
+        self.privacy = not self.privacy
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_privately", None)
+            if show is not None:
+                show(self.privacy)
+        self.show_board()
+        self.notify("privacy on: customers and subjects masked" if self.privacy else "privacy off", markup=False)
 
     def action_help(self) -> None:
         """Show the keys active on the current screen, from its bindings (several keys for one action together)."""

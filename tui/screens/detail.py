@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from shiftboard import drilldown
+from shiftboard.privacy import mask_record
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui import formatting
@@ -48,10 +49,15 @@ class DetailScreen(Screen):
 
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
-    def __init__(self, drill: Drill, row: dict[str, Any], store_path: str, zone: tzinfo | None) -> None:
+    def __init__(
+        self, drill: Drill, row: dict[str, Any], store_path: str, zone: tzinfo | None, *, privacy: bool = False
+    ) -> None:
         super().__init__()
         self.drill = drill
         self.row = row
+        self.record: dict[str, Any] | None = None
+        #: Mask customers and subjects (``--privacy`` / the ``p`` key).
+        self.privacy = privacy
         self.store_path = store_path
         self.zone = zone
 
@@ -60,7 +66,7 @@ class DetailScreen(Screen):
         title = Content.assemble((f"{self.drill.kind.title()} ", "bold"), (key, "bold $accent"))
         yield Static(title, id="detail-title")
         with VerticalScroll(id="detail-body"):
-            yield Static(detail_content(self.row, self.zone), id="detail", markup=False)
+            yield Static(detail_content(self._fields(), self.zone), id="detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,8 +82,17 @@ class DetailScreen(Screen):
     def on_record_loaded(self, message: RecordLoaded) -> None:
         if message.record is None:
             return
-        fields = {**self.row, **message.record}
-        self.query_one("#detail", Static).update(detail_content(fields, self.zone))
+        self.record = message.record
+        self.query_one("#detail", Static).update(detail_content(self._fields(), self.zone))
+
+    def _fields(self) -> dict[str, Any]:
+        fields = {**self.row, **(self.record or {})}
+        return mask_record(fields) if self.privacy else fields
+
+    def show_privately(self, privacy: bool) -> None:
+        """Show the record masked or not."""
+        self.privacy = privacy
+        self.query_one("#detail", Static).update(detail_content(self._fields(), self.zone))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from shiftboard.drilldown import MAX_ROWS
+from shiftboard.privacy import mask_record
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui import formatting
@@ -128,8 +129,20 @@ class RowsScreen(Screen):
         Binding("r", "reload", "Reload", id="reload"),
     ]
 
-    def __init__(self, drill: Drill, store_path: str, queue: str | None, since: float, at: float, zone: tzinfo | None):
+    def __init__(
+        self,
+        drill: Drill,
+        store_path: str,
+        queue: str | None,
+        since: float,
+        at: float,
+        zone: tzinfo | None,
+        *,
+        privacy: bool = False,
+    ):
         super().__init__()
+        #: Mask customers and subjects (``--privacy`` / the ``p`` key).
+        self.privacy = privacy
         self.drill = drill
         self.store_path = store_path
         self.queue = queue
@@ -182,6 +195,8 @@ class RowsScreen(Screen):
     def load(self) -> None:
         with Store(self.store_path, readonly=True) as store:
             rows = self.drill.query(store, self.queue, self.since, self.at, MAX_ROWS)
+        if self.privacy:
+            rows = [mask_record(row) for row in rows]
         # Cleaning, formatting and measuring 10,000 rows is the slow part: done here, off the UI thread.
         self.post_message(RowsLoaded(prepare(self.drill, rows, self.zone), self.at))
 
@@ -280,4 +295,10 @@ class RowsScreen(Screen):
 
         row = self.rows_by_key.get(str(event.row_key.value))
         if row is not None:
-            self.app.push_screen(DetailScreen(self.drill, row, self.store_path, self.zone))
+            self.app.push_screen(DetailScreen(self.drill, row, self.store_path, self.zone, privacy=self.privacy))
+
+    def show_privately(self, privacy: bool) -> None:
+        """Read the rows again, masked or not."""
+        if privacy != self.privacy:
+            self.privacy = privacy
+            self.action_reload()

@@ -31,6 +31,7 @@ def header_content(
     live: bool,
     latency_s: float | None,
     problem: str | None,
+    privacy: bool = False,
 ) -> Content:
     """Two lines: clock · queue · window · read latency, then one entry per source (untrusted text kept literal)."""
     if queue is None:
@@ -42,6 +43,7 @@ def header_content(
     parts: list[Content | str | tuple[str, str]] = [
         (formatting.clock(moment, zone), "bold"),
         "" if live else (" PAST MOMENT", "$warning bold"),
+        (" PRIVACY", "$accent bold") if privacy else "",
         "  Queue: ",
         queue_part,
     ]
@@ -49,6 +51,10 @@ def header_content(
         parts.append(f"  since {formatting.clock(since, zone)[:5]}")
     if latency_s is not None and latency_s >= SLOW_READ_S:
         parts.append((f"  slow read {latency_s:.1f} s", "$warning"))
+    behind = [clean(item.source, 40) for item in health if item.status in ("stale", "failing")]
+    if behind:
+        # The figures still include these sources' last good data: say so where the eye lands first.
+        parts.append((f"  STALE: {', '.join(behind)} (last good data shown)", "$warning bold"))
     first = Content.assemble(*parts)
     second: list[Content | str | tuple[str, str]] = []
     if problem:
@@ -57,7 +63,14 @@ def header_content(
         mark = _HEALTH_MARKS.get(item.status, "?")
         style = _HEALTH_STYLES.get(item.status, "")
         name = Content(clean(item.source, 40))
-        second += [(f"{mark} ", style), name, ": ", (clean(item.describe(moment)), style), "  "]
+        said = item.describe(moment)
+        if item.status == "failing" and item.failing_since is not None:
+            said += f" since {formatting.clock(item.failing_since, zone)[:5]}"
+        if item.status in ("stale", "failing"):
+            said += ", STALE"
+        if item.skipped_total:
+            said += f", {item.skipped_total} skipped"
+        second += [(f"{mark} ", style), name, ": ", (clean(said), style), "  "]
     if not health:
         second.append(("no sources configured: reading the cache", "$text-muted"))
     if not collecting:
