@@ -89,3 +89,18 @@ def test_tls_verification_is_on_by_default():
     assert settings.verify_tls is True
     client = HttpClient(settings, AdapterContext())
     assert isinstance(client._client, httpx.Client)
+
+
+def test_backoff_without_retry_after_is_jittered_and_bounded_exponentially(server):
+    """tenacity's wait_random_exponential(multiplier=0.5, max=30): the n-th wait is uniform in [0, min(30, 0.5·2ⁿ)]."""
+    runs = []
+    for _ in range(2):
+        waits: list[float] = []
+        server.inject(*["503"] * 6)
+        assert _client(server, waits, max_retries=6).get_json("/x")["ok"] is True
+        assert len(waits) == 6
+        assert all(0 <= wait <= min(30, 0.5 * 2**n) for n, wait in enumerate(waits, start=1))
+        runs.append(waits)
+    # Jitter: two runs of the same failures do not wait the same (equal floats by chance: practically never).
+    assert runs[0] != runs[1]
+    assert len(set(runs[0])) > 1
