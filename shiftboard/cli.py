@@ -157,7 +157,8 @@ def open_store(settings: Settings, *, readonly: bool = False) -> Store:
 
 
 def run_board(settings: Settings, args: argparse.Namespace) -> int:
-    at = parse_moment(args.at, settings) if getattr(args, "at", None) else None
+    # "is not None": an empty --at is a mistake to report, not a request for "now".
+    at = parse_moment(args.at, settings) if getattr(args, "at", None) is not None else None
     sources = settings.source_settings()
     # Imported here so headless commands never pay for (or depend on) Textual.
     from shiftboard.tui.app import ShiftboardApp
@@ -180,8 +181,8 @@ def snapshot_data(settings: Settings, store: Store, at: float, since: float | No
 
 
 def run_snapshot(settings: Settings, args: argparse.Namespace) -> int:
-    at = parse_moment(args.at, settings) if args.at else time.time()
-    since = parse_moment(args.since, settings) if args.since else None
+    at = parse_moment(args.at, settings) if args.at is not None else time.time()
+    since = parse_moment(args.since, settings) if args.since is not None else None
     if since is not None and since >= at:
         raise UsageError("--since must be before --at")
     sources = settings.source_settings()
