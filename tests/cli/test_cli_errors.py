@@ -67,7 +67,8 @@ def test_cache_from_a_newer_version_exits_3_and_is_untouched(shiftboard):
         ),
         ("[[sources]]\nname = 'x'\nkind = 'telepathy'\n", "unknown kind 'telepathy'"),
         (
-            "[[sources]]\nname = 'desk'\nkind = 'freshdesk'\nurl = 'http://127.0.0.1:9'\ntoken_env = 'SB_TEST_NO_SUCH_VAR'\n",
+            "[[sources]]\nname = 'desk'\nkind = 'freshdesk'\nurl = 'http://127.0.0.1:9'\n"
+            "token_env = 'SB_TEST_NO_SUCH_VAR'\n",
             "('desk').token_env: environment variable SB_TEST_NO_SUCH_VAR is not set",
         ),
         ("[cache\npath = 'x'\n", "not valid TOML"),

@@ -127,7 +127,7 @@ def test_tls_is_verified_unless_a_source_turns_it_off(tmp_path):
         url = server.url.replace("http://", "https://")
         headers = {"Authorization": f"Bearer {SECRET}"}
         strict = HttpSourceSettings(name="t", kind="t", url=url, max_retries=0, timeout_s=5)
-        with pytest.raises(SourceError, match="(?i)certificate|ssl|tls") as caught:
+        with pytest.raises(SourceError, match="TLS certificate not trusted") as caught:
             HttpClient(strict, AdapterContext(sleep=lambda s: None), headers=headers).get_json("/x")
         assert SECRET not in str(caught.value)
         lax = HttpSourceSettings(name="t", kind="t", url=url, max_retries=0, timeout_s=5, verify_tls=False)
