@@ -24,7 +24,7 @@ from shiftboard.collector import Collector, CollectorLock
 from shiftboard.config import ConfigError, Settings, load_settings
 from shiftboard.health import health
 from shiftboard.store import Store, StoreError
-from shiftboard.text import clean
+from shiftboard.text import clean, escape_bidi_json
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -191,8 +191,7 @@ def run_snapshot(settings: Settings, args: argparse.Namespace) -> int:
             Collector(store, sources).sync_once(at)
         data = snapshot_data(settings, store, at, since)
     if args.json:
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(escape_bidi_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
     else:
         sys.stdout.write(format_snapshot(data))
     return 0

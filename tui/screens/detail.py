@@ -35,13 +35,22 @@ def detail_content(fields: dict[str, Any], zone: tzinfo | None) -> Content:
     lines = []
     for name, value in fields.items():
         if name == "queues" and isinstance(value, str) and value.startswith("["):
-            value = ", ".join(json.loads(value))
+            value = _queue_list(value)
         shown = formatting.cell(name, value, zone)
         if name.endswith("_at") and isinstance(value, int | float):
             shown += f"  ({formatting.stamp(value, None)} UTC)"
         label = (name.replace("_", " ").rjust(width), "bold $text-muted")
         lines.append(Content.assemble(label, "  ", clean(shown, 4000)))
     return Content("\n").join(lines)
+
+
+def _queue_list(value: str) -> str:
+    """A stored JSON list of queues as "a, b"; a value that only looks like one (a queue named "[x]") as it is."""
+    try:
+        queues = json.loads(value)
+    except ValueError:
+        return value
+    return ", ".join(map(str, queues)) if isinstance(queues, list) else value
 
 
 class DetailScreen(Screen):
