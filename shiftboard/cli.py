@@ -21,7 +21,7 @@ from typing import Any
 
 from shiftboard import erlang, metrics
 from shiftboard.collector import Collector, CollectorLock
-from shiftboard.config import ConfigError, Settings, load_settings
+from shiftboard.config import ConfigError, Settings, check_environment, load_settings
 from shiftboard.health import health
 from shiftboard.store import Store, StoreError
 from shiftboard.text import clean, escape_bidi_json
@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Pure arithmetic: no configuration or cache needed.
             return run_staffing(args)
         settings = load_settings(args.config)
+        check_environment(settings)
         command = args.command or "board"
         if command == "board":
             return run_board(settings, args)
