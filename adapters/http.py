@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -107,6 +108,14 @@ class HttpClient:
         except httpx.TimeoutException:
             raise RetryableHTTPError(f"timed out after {self.settings.timeout_s:g} s") from None
         except httpx.TransportError as error:
+            untrusted = _certificate_error(error)
+            if untrusted is not None:
+                # Retrying cannot help, and the reason must say it is the certificate, not the network.
+                raise SourceError(
+                    f"TLS certificate not trusted ({untrusted}); fix the server's certificate, or set "
+                    "verify_tls = false for a lab source",
+                    retryable=False,
+                ) from None
             raise RetryableHTTPError(f"cannot connect: {type(error).__name__}") from None
         self.last_headers = response.headers
         if response.status_code in RETRY_STATUSES:
@@ -201,3 +210,15 @@ class Pacer:
             self.waited += delay
             self.context.sleep(delay)
         self._due = due + self.interval
+
+
+def _certificate_error(error: BaseException) -> str | None:
+    """The verification message when ``error`` was caused by an untrusted TLS certificate, else None."""
+    seen: BaseException | None = error
+    for _ in range(10):  # the chain httpx → httpcore → ssl is short; the bound guards against a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or "verification failed"
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -21,10 +21,10 @@ from typing import Any
 
 from shiftboard import erlang, metrics
 from shiftboard.collector import Collector, CollectorLock
-from shiftboard.config import ConfigError, Settings, load_settings
+from shiftboard.config import ConfigError, Settings, check_environment, load_settings
 from shiftboard.health import health
 from shiftboard.store import Store, StoreError
-from shiftboard.text import clean
+from shiftboard.text import clean, escape_bidi_json
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -65,11 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(verbose=False)
     parser.add_argument("--at", metavar="ISO", help="open the board at a past moment")
     _display_options(parser, None)
+    parser.add_argument("--privacy", action="store_true", help="mask customers and subjects on the board (p toggles)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     board = commands.add_parser("board", parents=[common], help="open the live board (the default)")
     board.add_argument("--at", metavar="ISO", default=argparse.SUPPRESS, help="open the board at a past moment")
     _display_options(board, argparse.SUPPRESS)
+    board.add_argument(
+        "--privacy", action="store_true", default=argparse.SUPPRESS, help="mask customers and subjects (p toggles)"
+    )
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="sync once and print every figure")
     snapshot.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
@@ -123,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Pure arithmetic: no configuration or cache needed.
             return run_staffing(args)
         settings = load_settings(args.config)
+        check_environment(settings)
         command = args.command or "board"
         if command == "board":
             return run_board(settings, args)
@@ -163,7 +168,8 @@ def _display_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
 
 def run_board(settings: Settings, args: argparse.Namespace) -> int:
-    at = parse_moment(args.at, settings) if getattr(args, "at", None) else None
+    # "is not None": an empty --at is a mistake to report, not a request for "now".
+    at = parse_moment(args.at, settings) if getattr(args, "at", None) is not None else None
     sources = settings.source_settings()
     # Imported here so headless commands never pay for (or depend on) Textual.
     from shiftboard.tui.app import ShiftboardApp
@@ -179,6 +185,7 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
         wall=getattr(args, "wall", False),
         ascii_only=getattr(args, "ascii", False),
         theme=getattr(args, "theme", None),
+        privacy=bool(getattr(args, "privacy", False)),
     )
     try:
         app.run()
@@ -207,8 +214,8 @@ def snapshot_data(settings: Settings, store: Store, at: float, since: float | No
 
 
 def run_snapshot(settings: Settings, args: argparse.Namespace) -> int:
-    at = parse_moment(args.at, settings) if args.at else time.time()
-    since = parse_moment(args.since, settings) if args.since else None
+    at = parse_moment(args.at, settings) if args.at is not None else time.time()
+    since = parse_moment(args.since, settings) if args.since is not None else None
     if since is not None and since >= at:
         raise UsageError("--since must be before --at")
     sources = settings.source_settings()
@@ -217,8 +224,7 @@ def run_snapshot(settings: Settings, args: argparse.Namespace) -> int:
             Collector(store, sources).sync_once(at)
         data = snapshot_data(settings, store, at, since)
     if args.json:
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(escape_bidi_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
     else:
         sys.stdout.write(format_snapshot(data))
     return 0

@@ -264,6 +264,21 @@ def load_settings(explicit: Path | None = None, environ: Mapping[str, str] | Non
     return settings
 
 
+def check_environment(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """Raise ConfigError when a polled source's ``token_env`` names an unset variable: a configuration problem
+    found when a command starts, not a failure discovered on the first sync. (Separate from ``load_settings`` so a
+    file can be validated on a machine without the tokens.) The variable's value is never read into a message."""
+    environ = os.environ if environ is None else environ
+    where = str(settings.origin) if settings.origin else "defaults"
+    problems = []
+    for source in settings.source_settings():
+        variable = getattr(source, "token_env", None)
+        if source.enabled and variable and not environ.get(variable, "").strip():
+            problems.append(f"{where}: sources ({source.name!r}).token_env: environment variable {variable} is not set")
+    if problems:
+        raise ConfigError(problems)
+
+
 def _validate_sources(tables: list[dict[str, Any]], origin: Path | None) -> tuple[list[SourceSettings], list[str]]:
     where = str(origin) if origin else "defaults"
     result: list[SourceSettings] = []

@@ -49,3 +49,26 @@ def mask_subject(value: str | None) -> str | None:
     if not value:
         return value
     return f"{HIDDEN} subject hidden ({len(value)} characters)"
+
+
+#: Fields of a drilled row or record that identify a customer or describe their problem, and how each is masked.
+_FIELD_MASKS = {
+    "customer": mask_customer,
+    "requester": mask_customer,
+    "email": mask_customer,
+    "phone": mask_customer,
+    "subject": mask_subject,
+    "comment": mask_text,
+    "description": mask_subject,
+}
+
+
+def mask_record(row: dict[str, object]) -> dict[str, object]:
+    """A copy of a row (a drill-down row or a stored record) with customers' identities, contact details and
+    subjects masked; agents' names, queues, times and ids stay as they are."""
+    masked = dict(row)
+    for field, mask in _FIELD_MASKS.items():
+        value = masked.get(field)
+        if isinstance(value, str):
+            masked[field] = mask(value)
+    return masked

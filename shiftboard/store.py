@@ -200,6 +200,18 @@ class Store:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
         else:
             _make_private_dir(self.path.parent)
+            # Checked before SQLite opens the file, whose own errors ("unable to open database file") do not say
+            # which: the file, or its folder where the WAL and shared-memory files must be created.
+            if self.path.exists() and not os.access(self.path, os.W_OK):
+                raise StoreError(
+                    f"cache {self.path} is read-only (file permissions or a read-only filesystem); the collector needs "
+                    "to write it: fix its permissions or use another [cache] path"
+                )
+            if not os.access(self.path.parent, os.W_OK):
+                raise StoreError(
+                    f"cache {self.path} is read-only: its folder cannot be written (SQLite keeps its journal there); "
+                    "fix the folder's permissions or use another [cache] path"
+                )
             if not self.path.exists():
                 # Create the file owner-only before SQLite opens it: it holds customer names and subjects.
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)

@@ -36,3 +36,9 @@ def clean(value: object, limit: int = DEFAULT_LIMIT) -> str:
     if len(result) > limit:
         result = result[: limit - 1] + "…"
     return result
+
+
+def escape_bidi_json(document: str) -> str:
+    """A JSON document with every bidi control written as a ``\\uXXXX`` escape: the same value to a JSON reader,
+    but nothing a terminal would reorder (json.dumps already escapes the C0 controls, ESC among them)."""
+    return document.translate({code: f"\\u{code:04x}" for code in _BIDI})

@@ -79,6 +79,7 @@ class ShiftboardApp(RewindActions, App[int]):
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("w", "wall", "Wall", id="wall"),
+        Binding("p", "privacy", "Privacy", id="privacy"),
         *_queue_bindings(),
         *REWIND_BINDINGS,
     ]
@@ -94,6 +95,7 @@ class ShiftboardApp(RewindActions, App[int]):
         wall: bool = False,
         ascii_only: bool = False,
         theme: str | None = None,
+        privacy: bool = False,
     ) -> None:
         super().__init__()
         #: Wall mode at start (``--wall``); ``w`` toggles it. ASCII only (``--ascii``); a theme asked for (``--theme``).
@@ -103,6 +105,8 @@ class ShiftboardApp(RewindActions, App[int]):
         if ascii_only:
             self.css_path.append(ASCII_CSS)
         self._watchdog = TerminalWatchdog(self, self.exit)
+        #: Customers' names, contact details and subjects masked on every screen (``--privacy``, the ``p`` key).
+        self.privacy = privacy
         self.settings = settings
         self.store = store
         self.sources = list(sources)
@@ -284,6 +288,7 @@ class ShiftboardApp(RewindActions, App[int]):
                 problem=self.problem,
                 live_key=self._key_for("live"),
                 now=self.clock(),
+                privacy=self.privacy,
             )
         )
         if data is None:
@@ -291,6 +296,8 @@ class ShiftboardApp(RewindActions, App[int]):
         figures = data.figures(self.queue)
         # Ages tick on the live board only; a rewound board holds the moment it shows.
         elapsed = moment - data.at if self.at is None else 0.0
+        # A source that stopped answering still counts with its last good data: every tile says so.
+        stale = any(item.status in ("stale", "failing") for item in data.health)
         for tile in board.query(Tile):
             figure = tile.figure
             if ticking_only and not figure.ticks:
@@ -298,6 +305,8 @@ class ShiftboardApp(RewindActions, App[int]):
             value = figure.current(figures, elapsed)
             state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
             note = figure.note(figures) if figure.note else None
+            if stale:
+                note = f"STALE · {note}" if note else "STALE"
             tile.show(figure.fmt(value), state, note)
 
     def _key_for(self, binding_id: str) -> str:
@@ -366,7 +375,17 @@ class ShiftboardApp(RewindActions, App[int]):
         at = data.at if data else self.moment()
         since = data.since if data else at
         rows = drill(figure.drill, self.settings)
-        self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone))
+        self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone, privacy=self.privacy))
+
+    def action_privacy(self) -> None:
+        """Mask customers' names, contact details and subjects (for a screen in public view), or show them again."""
+        self.privacy = not self.privacy
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_privately", None)
+            if show is not None:
+                show(self.privacy)
+        self.show_board()
+        self.notify("privacy on: customers and subjects masked" if self.privacy else "privacy off", markup=False)
 
     def action_help(self) -> None:
         """Show the keys active on the current screen, from its bindings (several keys for one action together)."""

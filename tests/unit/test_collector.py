@@ -117,3 +117,32 @@ def test_only_one_collector_holds_the_lock(tmp_path):
     first.release()
     assert second.acquire()
     second.release()
+
+
+def test_run_probes_an_open_circuit_and_closes_it_on_success(store: Store):
+    """Two failures open the circuit; the run loop then waits circuit_probe_s before the probe, and the successful
+    probe closes it (the source is polled at its interval again)."""
+    import time
+
+    ScriptedAdapter.scripts["a"] = [SourceError("down"), SourceError("down"), ([7], False)] + [([], False)] * 100
+    stop = threading.Event()
+    outcomes: list[tuple[float, object]] = []
+
+    def on_sync(outcome):
+        outcomes.append((time.monotonic(), outcome))
+        if len(outcomes) == 4:
+            stop.set()
+
+    settings = _settings("a", interval_s=1, circuit_failures=2, circuit_probe_s=3)
+    collector = Collector(store, [settings], on_sync=on_sync)
+    thread = threading.Thread(target=collector.run, args=(stop,))
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    errors = [outcome.error for _, outcome in outcomes]
+    assert errors == ["down", "down", None, None]
+    times = [moment for moment, _ in outcomes]
+    assert times[1] - times[0] >= 1  # the first retry backs off by the interval
+    assert times[2] - times[1] >= 3  # the open circuit is probed only after circuit_probe_s
+    assert times[3] - times[2] < 3  # closed again: back to the 1 s interval
+    assert store.counts()["cases"] == 1 and store.sync_state("a").consecutive_failures == 0

@@ -89,3 +89,46 @@ def test_tls_verification_is_on_by_default():
     assert settings.verify_tls is True
     client = HttpClient(settings, AdapterContext())
     assert isinstance(client._client, httpx.Client)
+
+
+def test_backoff_without_retry_after_is_jittered_and_bounded_exponentially(server):
+    """tenacity's wait_random_exponential(multiplier=0.5, max=30): the n-th wait is uniform in [0, min(30, 0.5·2ⁿ)]."""
+    runs = []
+    for _ in range(2):
+        waits: list[float] = []
+        server.inject(*["503"] * 6)
+        assert _client(server, waits, max_retries=6).get_json("/x")["ok"] is True
+        assert len(waits) == 6
+        assert all(0 <= wait <= min(30, 0.5 * 2**n) for n, wait in enumerate(waits, start=1))
+        runs.append(waits)
+    # Jitter: two runs of the same failures do not wait the same (equal floats by chance: practically never).
+    assert runs[0] != runs[1]
+    assert len(set(runs[0])) > 1
+
+
+def test_tls_is_verified_unless_a_source_turns_it_off(tmp_path):
+    """A self-signed HTTPS server: refused by default, reached only with verify_tls = false."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a self-signed certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with EmulatorServer(_ok) as server:
+        server._server.socket = context.wrap_socket(server._server.socket, server_side=True)
+        url = server.url.replace("http://", "https://")
+        headers = {"Authorization": f"Bearer {SECRET}"}
+        strict = HttpSourceSettings(name="t", kind="t", url=url, max_retries=0, timeout_s=5)
+        with pytest.raises(SourceError, match="TLS certificate not trusted") as caught:
+            HttpClient(strict, AdapterContext(sleep=lambda s: None), headers=headers).get_json("/x")
+        assert SECRET not in str(caught.value)
+        lax = HttpSourceSettings(name="t", kind="t", url=url, max_retries=0, timeout_s=5, verify_tls=False)
+        assert HttpClient(lax, AdapterContext(sleep=lambda s: None), headers=headers).get_json("/x")["ok"] is True

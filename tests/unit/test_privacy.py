@@ -26,3 +26,14 @@ def test_free_text_keeps_words_but_not_contact_details():
 def test_subjects_are_hidden_whole():
     assert mask_subject("Refund for Jane Doe") == "••• subject hidden (19 characters)"
     assert mask_subject("") == ""
+
+
+def test_a_record_is_masked_field_by_field_and_agents_stay():
+    from shiftboard.privacy import mask_record
+
+    row = {"id": "C-1", "customer": "Jane Doe", "subject": "Refund", "assignee": "Agent Smith", "agent": "ag1",
+           "name": "Agent One", "comment": "call 020 7946 0958", "queue": "Billing"}  # fmt: skip
+    masked = mask_record(row)
+    assert masked == {**row, "customer": "J. D.", "subject": "••• subject hidden (6 characters)",
+                      "comment": "call •••••••••58"}  # fmt: skip
+    assert row["customer"] == "Jane Doe"  # the original row is left alone

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from shiftboard import drilldown
+from shiftboard.privacy import mask_record
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui import formatting
@@ -34,7 +35,7 @@ def detail_content(fields: dict[str, Any], zone: tzinfo | None) -> Content:
     lines = []
     for name, value in fields.items():
         if name == "queues" and isinstance(value, str) and value.startswith("["):
-            value = ", ".join(json.loads(value))
+            value = _queue_list(value)
         shown = formatting.cell(name, value, zone)
         if name.endswith("_at") and isinstance(value, int | float):
             shown += f"  ({formatting.stamp(value, None)} UTC)"
@@ -43,19 +44,38 @@ def detail_content(fields: dict[str, Any], zone: tzinfo | None) -> Content:
     return Content("\n").join(lines)
 
 
+def _queue_list(value: str) -> str:
+    """A stored JSON list of queues as "a, b"; a value that only looks like one (a queue named "[x]") as it is."""
+    try:
+        queues = json.loads(value)
+    except ValueError:
+        return value
+    return ", ".join(map(str, queues)) if isinstance(queues, list) else value
+
+
 class DetailScreen(Screen):
     """The row as drilled, completed with the stored record once it is read."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
     def __init__(
-        self, drill: Drill, row: dict[str, Any], store_path: str, zone: tzinfo | None, at: float | None = None
+        self,
+        drill: Drill,
+        row: dict[str, Any],
+        store_path: str,
+        zone: tzinfo | None,
+        at: float | None = None,
+        *,
+        privacy: bool = False,
     ) -> None:
         super().__init__()
         #: The moment the row was drilled at (an agent's state is the one they were in then).
         self.at = at
         self.drill = drill
         self.row = row
+        self.record: dict[str, Any] | None = None
+        #: Mask customers and subjects (``--privacy`` / the ``p`` key).
+        self.privacy = privacy
         self.store_path = store_path
         self.zone = zone
 
@@ -64,7 +84,7 @@ class DetailScreen(Screen):
         title = Content.assemble((f"{self.drill.kind.title()} ", "bold"), (key, "bold $accent"))
         yield Static(title, id="detail-title")
         with VerticalScroll(id="detail-body"):
-            yield Static(detail_content(self.row, self.zone), id="detail", markup=False)
+            yield Static(detail_content(self._fields(), self.zone), id="detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,8 +100,17 @@ class DetailScreen(Screen):
     def on_record_loaded(self, message: RecordLoaded) -> None:
         if message.record is None:
             return
-        fields = {**self.row, **message.record}
-        self.query_one("#detail", Static).update(detail_content(fields, self.zone))
+        self.record = message.record
+        self.query_one("#detail", Static).update(detail_content(self._fields(), self.zone))
+
+    def _fields(self) -> dict[str, Any]:
+        fields = {**self.row, **(self.record or {})}
+        return mask_record(fields) if self.privacy else fields
+
+    def show_privately(self, privacy: bool) -> None:
+        """Show the record masked or not."""
+        self.privacy = privacy
+        self.query_one("#detail", Static).update(detail_content(self._fields(), self.zone))
 
     def action_back(self) -> None:
         self.app.pop_screen()

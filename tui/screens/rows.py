@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from shiftboard.drilldown import MAX_ROWS
+from shiftboard.privacy import mask_record
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui import formatting
@@ -137,8 +138,20 @@ class RowsScreen(Screen):
         Binding("r", "reload", "Reload", id="reload"),
     ]
 
-    def __init__(self, drill: Drill, store_path: str, queue: str | None, since: float, at: float, zone: tzinfo | None):
+    def __init__(
+        self,
+        drill: Drill,
+        store_path: str,
+        queue: str | None,
+        since: float,
+        at: float,
+        zone: tzinfo | None,
+        *,
+        privacy: bool = False,
+    ):
         super().__init__()
+        #: Mask customers and subjects (``--privacy`` / the ``p`` key).
+        self.privacy = privacy
         self.drill = drill
         self.store_path = store_path
         self.queue = queue
@@ -194,19 +207,25 @@ class RowsScreen(Screen):
             parts.append(f" · by {column_label(column)} {'↓' if reverse else '↑'}")
         self.query_one("#rows-title", Static).update(Content.assemble(*parts))
 
+    def _query(self, store: Store, limit: int) -> list[dict[str, Any]]:
+        rows = self.drill.query(store, self.queue, self.since, self.at, limit)
+        # Masked before anything is prepared for the screen, the first screenful included.
+        return [mask_record(row) for row in rows] if self.privacy else rows
+
     @work(thread=True, exit_on_error=False, group="rows")
     def load(self) -> None:
         with Store(self.store_path, readonly=True) as store:
             # The first screenful by itself first (reading, cleaning and formatting 10,000 rows takes a second or
             # more), then all of them, off the UI thread.
-            first = self.drill.query(store, self.queue, self.since, self.at, FIRST_ROWS)
+            first = self._query(store, FIRST_ROWS)
             if len(first) < FIRST_ROWS:
                 self.post_message(RowsLoaded(prepare(self.drill, first, self.zone), self.at))
                 return
             self._first_painted.clear()
             self.post_message(RowsLoaded(prepare(self.drill, first, self.zone), self.at, partial=True))
             self._first_painted.wait(FIRST_PAINT_WAIT_S)
-            rows = self.drill.query(store, self.queue, self.since, self.at, MAX_ROWS)
+            rows = self._query(store, MAX_ROWS)
+        # Cleaning, formatting and measuring 10,000 rows is the slow part: done here, off the UI thread.
         self.post_message(RowsLoaded(prepare(self.drill, rows, self.zone), self.at))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
@@ -336,4 +355,12 @@ class RowsScreen(Screen):
 
         row = self.rows_by_key.get(str(event.row_key.value))
         if row is not None:
-            self.app.push_screen(DetailScreen(self.drill, row, self.store_path, self.zone, self.at))
+            self.app.push_screen(
+                DetailScreen(self.drill, row, self.store_path, self.zone, self.at, privacy=self.privacy)
+            )
+
+    def show_privately(self, privacy: bool) -> None:
+        """Read the rows again, masked or not."""
+        if privacy != self.privacy:
+            self.privacy = privacy
+            self.action_reload()

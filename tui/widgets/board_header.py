@@ -34,6 +34,7 @@ def header_content(
     problem: str | None,
     live_key: str = "l",
     now: float | None = None,
+    privacy: bool = False,
 ) -> Content:
     """Two lines: clock · queue · window · read latency, then one entry per source (untrusted text kept literal)."""
     if queue is None:
@@ -48,11 +49,17 @@ def header_content(
         # In words, not only colour: a replayed board must never pass for the live one.
         when = datetime.fromtimestamp(moment, tz=zone).strftime("%H:%M %a %d %b")
         parts = [("REWIND", "reverse $warning bold"), (f" {when}", "bold"), f" — press {live_key} for live"]
+    if privacy:
+        parts.append((" PRIVACY", "$accent bold"))
     parts += ["  Queue: ", queue_part]
     if since is not None:
         parts.append(f"  since {formatting.clock(since, zone)[:5]}")
     if latency_s is not None and latency_s >= SLOW_READ_S:
         parts.append((f"  slow read {latency_s:.1f} s", "$warning"))
+    behind = [clean(item.source, 40) for item in health if item.status in ("stale", "failing")]
+    if behind:
+        # The figures still include these sources' last good data: say so where the eye lands first.
+        parts.append((f"  STALE: {', '.join(behind)} (last good data shown)", "$warning bold"))
     first = Content.assemble(*parts)
     second: list[Content | str | tuple[str, str]] = []
     if problem:
@@ -61,7 +68,14 @@ def header_content(
         mark = _HEALTH_MARKS.get(item.status, "?")
         style = _HEALTH_STYLES.get(item.status, "")
         name = Content(clean(item.source, 40))
-        second += [(f"{mark} ", style), name, ": ", (clean(item.describe(moment if now is None else now)), style), "  "]
+        said = item.describe(moment if now is None else now)
+        if item.status == "failing" and item.failing_since is not None:
+            said += f" since {formatting.clock(item.failing_since, zone)[:5]}"
+        if item.status in ("stale", "failing"):
+            said += ", STALE"
+        if item.skipped_total:
+            said += f", {item.skipped_total} skipped"
+        second += [(f"{mark} ", style), name, ": ", (clean(said), style), "  "]
     if not health:
         second.append(("no sources configured: reading the cache", "$text-muted"))
     if not collecting:
