@@ -190,7 +190,13 @@ def check_cache(path: Path, sources: Sequence[SourceSettings], now: float | None
         if item.status == "failing":
             since = ago(now - (item.failing_since or now))
             findings.append(
-                Finding(subject, FAIL, f"failing for {since}: {item.reason}; {last}", "see its source line")
+                Finding(
+                    subject,
+                    FAIL,
+                    f"failing for {since} (since {_stamp(item.failing_since or now)}): {item.reason}; {last}, "
+                    f"{item.skipped_total:,} skipped",
+                    "see its source line",
+                )
             )
         elif item.status == "stale":
             findings.append(
@@ -202,7 +208,8 @@ def check_cache(path: Path, sources: Sequence[SourceSettings], now: float | None
                 )
             )
         else:
-            findings.append(Finding(subject, OK, f"{last}, {item.records_total:,} records"))
+            skipped = f", {item.skipped_total:,} malformed records skipped" if item.skipped_total else ""
+            findings.append(Finding(subject, OK, f"{last}, {item.records_total:,} records{skipped}"))
     configured = {source.name for source in sources}
     for name in sorted(set(states) - configured):
         findings.append(

@@ -56,9 +56,11 @@ def test_snapshot_and_doctor_report_ok_stale_failing_and_skipped(shiftboard, tmp
 
     doctor = shiftboard("doctor", "--config", str(config))
     assert doctor.returncode == 1  # desk cannot be reached
-    health = {line.split()[1]: line for line in doctor.stdout.splitlines() if line.startswith("health ")}
-    assert health["pbx"].startswith("health pbx (files): ok, last success ") and "2 records, 3 skipped" in health["pbx"]
-    assert (
-        health["desk"].startswith("health desk (freshdesk): failing, cannot connect") and " since 20" in health["desk"]
-    )
-    assert health["old"].startswith("health old (files): stale, last success ")
+    health = {
+        line.split(":")[1].split()[-1]: line for line in doctor.stdout.splitlines() if line.startswith("cache: source ")
+    }
+    assert health["pbx"].startswith("cache: source pbx: ok last sync ")
+    assert "2 records, 3 malformed records skipped" in health["pbx"]
+    # desk never answered: doctor says so, with the last error (its source line FAILs the run above).
+    assert health["desk"].startswith("cache: source desk: WARN never synced; last error: cannot connect")
+    assert health["old"].startswith("cache: source old: WARN stale: last sync ")

@@ -78,6 +78,8 @@ async def test_a_dead_source_is_shown_failing_and_stale_while_the_other_keeps_up
             with calls.open("a") as out:
                 out.write(_waiting("f-2", "Billing", time.time() - 5))
             await until(pilot, lambda: waiting() == "4", 300)
+            # The dead source keeps being retried (and failing) meanwhile, from its last committed cursor.
+            await until(pilot, lambda: store.sync_state("desk").consecutive_failures >= 2, 300)
             state = store.sync_state("desk")
             assert state is not None and state.consecutive_failures >= 2 and state.cursor == {"page": 1}
             assert app.is_running and app.collecting
