@@ -1,10 +1,12 @@
 """Load: one collector writing fast and many boards reading the same cache, all real processes.
 
-Run: ``.venv/bin/python -m tests.bench.load [--minutes 10] [--boards 20] [--records 1000000] [--out docs/load.md]``.
+Run: ``.venv/bin/python -m tests.bench.load [--minutes 10] [--boards 20] [--records 1000000] [--span-days 60]
+[--out docs/load.md]``.
 
 In a temporary folder it writes a config with two sources, a simulator at speed 20 and a files source whose glob
 matches nothing yet, and a board refresh of 2 s. It generates ``--records`` mixed records (contacts, cases, agent
-states, ratings, spread over the last 20 hours so they fall in the board's "today") as JSON Lines, starts
+states, ratings) spread evenly over the last ``--span-days`` days, as JSON Lines: history a team imports, of which
+the board's "today" holds a day's share (``--span-days 0.8`` puts all of it in today: a stress of the reads), starts
 ``shiftboard collect``, waits until it holds the cache, starts ``--boards`` headless boards
 (``tests.bench.board_probe``: the real Textual app with its own refresh loop), waits until each has refreshed once,
 and only then moves the generated file under the files source's glob, so the million-record import runs while every
@@ -31,7 +33,6 @@ from tests.bench import harness
 from tests.bench.harness import fmt_s, percentile
 
 REFRESH_S = 2.0
-SPAN_S = 20 * 3600.0
 SAMPLE_EVERY_S = 5.0
 
 
@@ -39,15 +40,15 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_records(path: Path, count: int, end: float, seed: int = 11) -> None:
+def write_records(path: Path, count: int, end: float, span_s: float, seed: int = 11) -> None:
     """``count`` valid records (half contacts, 30 % cases, 10 % agent states, 10 % ratings) over the
-    ``SPAN_S`` before ``end`` (every time they hold, replies and ends included, is at most ``end``), one JSON
+    ``span_s`` seconds before ``end`` (every time they hold, replies and ends included, is at most ``end``), one JSON
     object per line, written as generated so memory stays small."""
     rng = random.Random(seed)
     queues = ["Billing", "Tech", "Sales", "Returns", "VIP"]
     agents = [f"agent{n}" for n in range(200)]
-    start = end - SPAN_S - 1200  # the latest time written is 1200 s after a record's own time
-    step = SPAN_S / count
+    start = end - span_s - 1200  # the latest time written is 1200 s after a record's own time
+    step = span_s / count
     with path.open("w", encoding="utf-8") as out:
         for n in range(count):
             t = start + n * step
@@ -147,7 +148,7 @@ def records_total(cache: Path) -> dict[str, int]:
         return {}
 
 
-def run(minutes: float, boards: int, records: int) -> dict:
+def run(minutes: float, boards: int, records: int, span_days: float) -> dict:
     seconds = minutes * 60
     with tempfile.TemporaryDirectory(prefix="shiftboard-load-") as tmp, harness.processes() as procs:
         folder = Path(tmp)
@@ -155,7 +156,7 @@ def run(minutes: float, boards: int, records: int) -> dict:
         cache = folder / "cache.sqlite"
         staged = folder / "export.jsonl"
         began = time.perf_counter()
-        write_records(staged, records, time.time() - 1800)
+        write_records(staged, records, time.time() - 1800, span_days * 86400)
         print(f"generated {records:,} records in {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
 
         collector = procs.start(
@@ -229,6 +230,7 @@ def run(minutes: float, boards: int, records: int) -> dict:
         "minutes": minutes,
         "boards": boards,
         "records": records,
+        "span_days": span_days,
         "elapsed_s": finished - started,
         "summaries": summaries,
         "samples": samples,
@@ -263,7 +265,8 @@ def report(result: dict, command: str) -> str:
         f"- Machine: {harness.machine()}",
         f"- Command: `{command}`",
         f"- Setup: `shiftboard collect` with a simulator at speed 20 and a files source importing "
-        f"{result['records']:,} JSON Lines records (dropped in once every board had refreshed); {result['boards']} "
+        f"{result['records']:,} JSON Lines records spread over {result['span_days']:g} days (dropped in once every "
+        f"board had refreshed); {result['boards']} "
         f"headless boards (`tests.bench.board_probe`, the real app and refresh loop), refresh every {REFRESH_S:g} s. "
         f"Measured window {elapsed / 60:.1f} min.",
         f"- Still running at the end: collector {'yes' if result['collector_alive'] else 'NO'}, boards "
@@ -321,10 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--boards", type=int, default=20)
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--span-days", type=float, default=60.0, help="days the records are spread over")
     parser.add_argument("--out", type=Path, default=Path("docs/load.md"))
     args = parser.parse_args(argv)
     command = shlex.join(["python", "-m", "tests.bench.load", *(argv if argv is not None else sys.argv[1:])])
-    result = run(args.minutes, args.boards, args.records)
+    result = run(args.minutes, args.boards, args.records, args.span_days)
     text = report(result, command)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
