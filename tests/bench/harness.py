@@ -36,10 +36,26 @@ class Proc:
     name: str
     popen: subprocess.Popen[bytes]
     stderr_path: Path
+    wrapped: bool = False
+    _child: int | None = None
 
     @property
     def pid(self) -> int:
-        return self.popen.pid
+        """The program's pid: under ``timeout``, timeout's child (what RSS and CPU are read from)."""
+        if not self.wrapped:
+            return self.popen.pid
+        if self._child is None:
+            wait_for(lambda: bool(_children(self.popen.pid)) or self.popen.poll() is not None, 30, f"{self.name}")
+            children = _children(self.popen.pid)
+            self._child = children[0] if children else self.popen.pid
+        return self._child
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
 
 
 @dataclass
@@ -49,16 +65,20 @@ class Processes:
     started: list[Proc] = field(default_factory=list)
     _files: list[IO[bytes]] = field(default_factory=list)
 
-    def start(self, name: str, argv: list[str], folder: Path, cwd: Path | None = None) -> Proc:
+    def start(self, name: str, argv: list[str], folder: Path, *, limit_s: float | None = None) -> Proc:
+        """Start ``argv`` in a session of its own, stderr to ``folder/<name>.stderr``. ``limit_s`` bounds its life
+        with coreutils ``timeout`` even if the harness itself is killed -9 and never reaches its finally block."""
+        if limit_s is not None:
+            argv = ["timeout", "--kill-after=30", f"{limit_s:.0f}", *argv]
         stderr_path = folder / f"{name}.stderr"
         stderr = stderr_path.open("wb")
         self._files.append(stderr)
         # A session of its own: the process and anything it starts form one group we can signal together, and a
         # Ctrl+C at the harness's terminal reaches only the harness, whose finally block then stops the group.
         popen = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, cwd=cwd, start_new_session=True
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
         )
-        proc = Proc(name, popen, stderr_path)
+        proc = Proc(name, popen, stderr_path, wrapped=limit_s is not None)
         self.started.append(proc)
         return proc
 
@@ -66,14 +86,14 @@ class Processes:
         for proc in self.started:
             if proc.popen.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    os.killpg(proc.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for proc in self.started:
             try:
                 proc.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.killpg(proc.popen.pid, signal.SIGKILL)
                 proc.popen.wait(timeout=5)
         for handle in self._files:
             handle.close()

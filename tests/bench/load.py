@@ -160,7 +160,10 @@ def run(minutes: float, boards: int, records: int, span_days: float) -> dict:
         print(f"generated {records:,} records in {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
 
         collector = procs.start(
-            "collector", harness.python_module("shiftboard", "--config", str(config), "collect"), folder
+            "collector",
+            harness.python_module("shiftboard", "--config", str(config), "collect"),
+            folder,
+            limit_s=seconds + 900,
         )
         harness.wait_for(
             lambda: "sim" in records_total(cache) or collector.popen.poll() is not None, 180, "the collector"

@@ -71,7 +71,10 @@ def run(minutes: float, speed: float, every: float, trace: bool) -> dict:
         config = write_config(folder, speed)
         cache = folder / "cache.sqlite"
         collector = procs.start(
-            "collector", harness.python_module("shiftboard", "--config", str(config), "collect"), folder
+            "collector",
+            harness.python_module("shiftboard", "--config", str(config), "collect"),
+            folder,
+            limit_s=seconds + 900,
         )
         harness.wait_for(lambda: collector_ready(folder) or collector.popen.poll() is not None, 120, "the collector")
         if collector.popen.poll() is not None:
@@ -165,9 +168,10 @@ def report(result: dict, command: str) -> str:
             lines.append(f"| {name} | — | — | — | — | — | — | — |")
             continue
         cpu = result["cpu_s"].get(name)
+        warm = "—" if f["after_warmup_start"] is None else f"{f['after_warmup_start'] / 1024:.1f} MiB"
         lines.append(
             f"| {name} | {f['start'] / 1024:.1f} MiB | "
-            f"{(f['after_warmup_start'] or 0) / 1024:.1f} MiB | {f['end'] / 1024:.1f} MiB | "
+            f"{warm} | {f['end'] / 1024:.1f} MiB | "
             f"{f['max'] / 1024:.1f} MiB | {f['growth'] / 1024:+.1f} MiB | {f['slope_per_min']:+.1f} KiB/min | "
             f"{cpu if cpu is None else f'{cpu:.0f} s'} |"
         )
