@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -159,8 +160,8 @@ def machine() -> str:
         if line.startswith("MemTotal:"):
             mem_kib = int(line.split()[1])
     return (
-        f"{os.cpu_count()} cores (nproc), {mem_kib / 1024 / 1024:.1f} GiB RAM, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        f"{os.cpu_count()} cores (nproc), {mem_kib / 1024 / 1024:.1f} GiB RAM total, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
     )
 
 
