@@ -445,7 +445,8 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_doctor(settings: Settings) -> int:
-    """One line per check, each saying what to fix; exit 1 when any check FAILs (WARN is advice)."""
+    """One line per check, each saying what to fix; exit 2 when a source's token variable is unset (a configuration
+    problem, as for every command), else 1 when any check FAILs (WARN is advice)."""
     from shiftboard import doctor
 
     key_problems: list[str] = []
@@ -453,9 +454,19 @@ def run_doctor(settings: Settings) -> int:
         from shiftboard.tui.keymap import keymap_problems
 
         key_problems = keymap_problems(settings.keys, settings.origin)
+    try:
+        check_environment(settings)
+        environment_ok = True
+    except ConfigError as error:
+        # Said the way every command says it (exit 2), and the report below still names the fix per source.
+        for problem in error.problems:
+            print(f"shiftboard: config: {problem}", file=sys.stderr, flush=True)
+        environment_ok = False
     findings = doctor.run(settings, key_problems)
     for finding in findings:
         print(finding.line(), flush=True)
+    if not environment_ok:
+        return EXIT_USAGE
     return EXIT_CHECK_FAILED if any(f.status == doctor.FAIL for f in findings) else 0
 
 

@@ -193,8 +193,8 @@ def check_cache(path: Path, sources: Sequence[SourceSettings], now: float | None
                 Finding(
                     subject,
                     FAIL,
-                    f"failing for {since} (since {_stamp(item.failing_since or now)}): {item.reason}; {last}, "
-                    f"{item.skipped_total:,} skipped",
+                    f"failing for {since}: {item.reason}; {last}, failing since "
+                    f"{_stamp(item.failing_since or now)}, {item.skipped_total:,} malformed records skipped",
                     "see its source line",
                 )
             )

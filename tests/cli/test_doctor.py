@@ -55,7 +55,9 @@ timeout_s = 2
 """
     )
     result = shiftboard("doctor", "--config", str(path), timeout=60)
-    assert result.returncode == 1, result.stdout + result.stderr
+    # An unset token variable is a configuration problem (exit 2, as for every command); the report still runs.
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "sources ('desk').token_env: environment variable SB_DOCTOR_MISSING is not set" in result.stderr
     lines = result.stdout.splitlines()
     desk = next(line for line in lines if line.startswith("source desk (zendesk): "))
     assert desk.startswith("source desk (zendesk): FAIL ")

@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from shiftboard.config import Settings
 from shiftboard.store import Store
+from shiftboard.tui.widgets import board_header
 from tests.tui.seed import NOW, base_batch, write
 
 
@@ -24,6 +25,8 @@ def _still(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None, raising=False)
+    # How long a read takes depends on the machine's load; the header's "slow read" note must not enter snapshots.
+    monkeypatch.setattr(board_header, "SLOW_READ_S", float("inf"))
 
 
 @pytest.fixture
