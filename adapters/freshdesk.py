@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field
 
-from shiftboard.adapters.base import Adapter, ConfigurationError, Cursor, FetchResult, HttpSourceSettings, SourceError
-from shiftboard.adapters.http import HttpClient, config_error_for_url, decode_json
+from shiftboard.adapters.base import ConfigurationError, Cursor, FetchResult, HttpSourceSettings, SourceError
+from shiftboard.adapters.http import HttpAdapter, decode_json
 from shiftboard.model import AgentState, Batch, Case, Rating, format_time, parse_time
 from shiftboard.text import clean
 
@@ -69,7 +69,7 @@ class FreshdeskSettings(HttpSourceSettings):
     )
 
 
-class FreshdeskAdapter(Adapter):
+class FreshdeskAdapter(HttpAdapter):
     """Reads one Freshdesk account."""
 
     kind = "freshdesk"
@@ -78,23 +78,11 @@ class FreshdeskAdapter(Adapter):
 
     def __init__(self, settings: FreshdeskSettings, context: Any = None) -> None:
         super().__init__(settings, context)
-        self._client: HttpClient | None = None
         self._groups: dict[str, str] | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            error = config_error_for_url(self.settings.url)
-            if error:
-                raise error
-            # The API key is the user name; Freshdesk ignores the password, "X" by convention.
-            self._client = HttpClient(self.settings, self.context, auth=(self.secret("API key"), "X"))
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def credentials(self) -> dict[str, Any]:
+        # The API key is the user name; Freshdesk ignores the password, "X" by convention.
+        return {"auth": (self.secret("API key"), "X")}
 
     # -- the sync ------------------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import Field
 
-from shiftboard.adapters.base import Adapter, AdapterContext, Cursor, FetchResult, HttpSourceSettings, SourceError
-from shiftboard.adapters.http import HttpClient, config_error_for_url
+from shiftboard.adapters.base import AdapterContext, Cursor, FetchResult, HttpSourceSettings, SourceError
+from shiftboard.adapters.http import HttpAdapter
 from shiftboard.model import Batch, Case, Rating, parse_time
 from shiftboard.text import clean
 
@@ -76,7 +76,7 @@ class GrooveSettings(HttpSourceSettings):
     initial_days: float = Field(30.0, gt=0, description="How far back (by last update) the first sync reads.")
 
 
-class GrooveAdapter(Adapter):
+class GrooveAdapter(HttpAdapter):
     """Reads one Groove account's conversations."""
 
     kind = "groove"
@@ -85,22 +85,9 @@ class GrooveAdapter(Adapter):
 
     def __init__(self, settings: GrooveSettings, context: AdapterContext | None = None) -> None:
         super().__init__(settings, context)
-        self._client: HttpClient | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            error = config_error_for_url(self.settings.url)
-            if error:
-                raise error
-            token = self.secret("API token")
-            self._client = HttpClient(self.settings, self.context, headers={"Authorization": f"Bearer {token}"})
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def credentials(self) -> dict[str, Any]:
+        return {"headers": {"Authorization": f"Bearer {self.secret('API token')}"}}
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         state = dict(cursor or {})

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from shiftboard.adapters.base import AdapterContext, ConfigurationError, HttpSourceSettings, SourceError
+from shiftboard.adapters.base import Adapter, AdapterContext, ConfigurationError, HttpSourceSettings, SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Never wait longer than this for one Retry-After; a longer ask fails the sync and the collector backs off.
@@ -222,3 +222,31 @@ def _certificate_error(error: BaseException) -> str | None:
             return seen.verify_message or "verification failed"
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+class HttpAdapter(Adapter):
+    """An adapter that talks to one HTTP API through an HttpClient.
+
+    The client is made on first use, so a bad url or a missing token is reported by the sync that needs it (on the
+    source's health line) rather than when the configuration is loaded; it is closed with the adapter.
+    """
+
+    _client: HttpClient | None = None
+
+    def credentials(self) -> dict[str, Any]:
+        """Keyword arguments for HttpClient that authenticate: ``auth=`` and/or ``headers=``."""
+        raise NotImplementedError
+
+    @property
+    def client(self) -> HttpClient:
+        if self._client is None:
+            error = config_error_for_url(self.settings.url)  # type: ignore[attr-defined]
+            if error is not None:
+                raise error
+            self._client = HttpClient(self.settings, self.context, **self.credentials())  # type: ignore[arg-type]
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shiftboard.adapters.base import Adapter, AdapterContext, Cursor, FetchResult, HttpSourceSettings, SourceError
-from shiftboard.adapters.http import HttpClient, Pacer, config_error_for_url
+from shiftboard.adapters.base import AdapterContext, Cursor, FetchResult, HttpSourceSettings, SourceError
+from shiftboard.adapters.http import HttpAdapter, Pacer
 from shiftboard.model import Batch, Case, parse_time
 from shiftboard.text import clean
 
@@ -74,7 +74,7 @@ class HubSpotSettings(HttpSourceSettings):
     )
 
 
-class HubSpotAdapter(Adapter):
+class HubSpotAdapter(HttpAdapter):
     """Reads the tickets of one HubSpot portal."""
 
     kind = "hubspot"
@@ -83,27 +83,14 @@ class HubSpotAdapter(Adapter):
 
     def __init__(self, settings: HubSpotSettings, context: AdapterContext | None = None) -> None:
         super().__init__(settings, context)
-        self._client: HttpClient | None = None
         self._pacer = Pacer(
             settings.searches_per_second * 60, self.context, burst=max(1, int(settings.searches_per_second))
         )
         #: pipeline id → (label, {stage id → normalized status})
         self._pipelines: dict[str, tuple[str, dict[str, str]]] | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            error = config_error_for_url(self.settings.url)
-            if error:
-                raise error
-            token = self.secret("private app token")
-            self._client = HttpClient(self.settings, self.context, headers={"Authorization": f"Bearer {token}"})
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def credentials(self) -> dict[str, Any]:
+        return {"headers": {"Authorization": f"Bearer {self.secret('private app token')}"}}
 
     # -- the sync ------------------------------------------------------------------------------------------
 

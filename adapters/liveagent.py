@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from shiftboard.adapters.base import Adapter, AdapterContext, Cursor, FetchResult, HttpSourceSettings, SourceError
-from shiftboard.adapters.http import HttpClient, Pacer, config_error_for_url, decode_json
+from shiftboard.adapters.base import AdapterContext, Cursor, FetchResult, HttpSourceSettings, SourceError
+from shiftboard.adapters.http import HttpAdapter, Pacer, decode_json
 from shiftboard.model import AgentState, Batch, Case, Contact, parse_time
 from shiftboard.text import clean
 
@@ -89,7 +89,7 @@ class LiveAgentSettings(HttpSourceSettings):
         return value
 
 
-class LiveAgentAdapter(Adapter):
+class LiveAgentAdapter(HttpAdapter):
     """Reads one LiveAgent account."""
 
     kind = "liveagent"
@@ -98,25 +98,13 @@ class LiveAgentAdapter(Adapter):
 
     def __init__(self, settings: LiveAgentSettings, context: AdapterContext | None = None) -> None:
         super().__init__(settings, context)
-        self._client: HttpClient | None = None
         # burst - 1 + per-minute ≤ 180 keeps any 60-second span within LiveAgent's limit.
         self.pacer = Pacer(settings.requests_per_minute, self.context, burst=settings.burst)
         self._zone = ZoneInfo(settings.timezone)
         self._filters_ok = True
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            error = config_error_for_url(self.settings.url)
-            if error:
-                raise error
-            self._client = HttpClient(self.settings, self.context, headers={"apikey": self.secret("API key")})
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def credentials(self) -> dict[str, Any]:
+        return {"headers": {"apikey": self.secret("API key")}}
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
         self.pacer.wait()

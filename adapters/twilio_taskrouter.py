@@ -23,7 +23,6 @@ import httpx
 from pydantic import Field, field_validator
 
 from shiftboard.adapters.base import (
-    Adapter,
     AdapterContext,
     ConfigurationError,
     Cursor,
@@ -31,7 +30,7 @@ from shiftboard.adapters.base import (
     HttpSourceSettings,
     SourceError,
 )
-from shiftboard.adapters.http import HttpClient, config_error_for_url
+from shiftboard.adapters.http import HttpAdapter
 from shiftboard.model import AgentState, Batch, QueueSnapshot, format_time, parse_time
 
 State = Literal["available", "busy", "wrap_up", "away", "offline"]
@@ -95,7 +94,7 @@ class TwilioTaskRouterSettings(HttpSourceSettings):
         return value
 
 
-class TwilioTaskRouterAdapter(Adapter):
+class TwilioTaskRouterAdapter(HttpAdapter):
     """Twilio TaskRouter queues and workers."""
 
     kind = "twilio_taskrouter"
@@ -104,27 +103,15 @@ class TwilioTaskRouterAdapter(Adapter):
     def __init__(self, settings: TwilioTaskRouterSettings, context: AdapterContext | None = None) -> None:  # type: ignore[override]
         super().__init__(settings, context)
         self.settings: TwilioTaskRouterSettings = settings
-        self._client: HttpClient | None = None
         self._states = {k.lower(): v for k, v in DEFAULT_ACTIVITY_STATES.items()}
         self._states.update({k.strip().lower(): v for k, v in settings.activity_states.items()})
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            error = config_error_for_url(self.settings.url)
-            if error is not None:
-                raise error
-            variable = self.settings.account_sid_env
-            account = self.context.environ.get(variable, "").strip()
-            if not account:
-                raise ConfigurationError(f"account SID: environment variable {variable} is not set")
-            self._client = HttpClient(self.settings, self.context, auth=(account, self.secret()))
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def credentials(self) -> dict[str, Any]:
+        variable = self.settings.account_sid_env
+        account = self.context.environ.get(variable, "").strip()
+        if not account:
+            raise ConfigurationError(f"account SID: environment variable {variable} is not set")
+        return {"auth": (account, self.secret())}
 
     @property
     def _base(self) -> str:

@@ -26,7 +26,6 @@ import httpx
 from pydantic import Field, field_validator, model_validator
 
 from shiftboard.adapters.base import (
-    Adapter,
     AdapterContext,
     ConfigurationError,
     Cursor,
@@ -34,7 +33,7 @@ from shiftboard.adapters.base import (
     HttpSourceSettings,
     SourceError,
 )
-from shiftboard.adapters.http import HttpClient, config_error_for_url
+from shiftboard.adapters.http import HttpAdapter
 from shiftboard.model import AgentState, Batch, Case, Contact, QueueSnapshot, Rating, parse_time
 
 log = logging.getLogger(__name__)
@@ -162,7 +161,7 @@ def _header_int(headers: httpx.Headers, *names: str) -> int | None:
     return None
 
 
-class ZendeskAdapter(Adapter):
+class ZendeskAdapter(HttpAdapter):
     """Zendesk Support tickets/metrics/CSAT and Zendesk Talk queue, agents and calls."""
 
     kind = "zendesk"
@@ -171,30 +170,17 @@ class ZendeskAdapter(Adapter):
     def __init__(self, settings: ZendeskSettings, context: AdapterContext | None = None) -> None:  # type: ignore[override]
         super().__init__(settings, context)
         self.settings: ZendeskSettings = settings
-        self._client: HttpClient | None = None
         self._groups: dict[str, str] = {}
         #: Export cursors seen during the current sync: a cursor that comes back means the export is looping.
         self._seen_cursors: set[str] = set()
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            error = config_error_for_url(self.settings.url)
-            if error is not None:
-                raise error
-            token = self.secret()
-            if self.settings.email:
-                self._client = HttpClient(self.settings, self.context, auth=(f"{self.settings.email}/token", token))
-            else:
-                self._client = HttpClient(self.settings, self.context, headers={"Authorization": f"Bearer {token}"})
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def credentials(self) -> dict[str, Any]:
+        token = self.secret()
+        if self.settings.email:
+            return {"auth": (f"{self.settings.email}/token", token)}
+        return {"headers": {"Authorization": f"Bearer {token}"}}
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         body = self.client.get_json(path, params=params)
