@@ -15,12 +15,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shiftboard.model import Batch
 
 Cursor = dict[str, Any]
+
+
+def check_time_zone(value: str | None) -> str | None:
+    """``value`` when it names an IANA time zone (or is None); ValueError otherwise (a pydantic field validator)."""
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class SourceSettings(BaseModel):

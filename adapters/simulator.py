@@ -25,7 +25,7 @@ import logging
 import math
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -38,7 +38,7 @@ from shiftboard.adapters._contact_centre import (
     slug,
     to_batch,
 )
-from shiftboard.adapters.base import Adapter, Cursor, FetchResult, SourceSettings
+from shiftboard.adapters.base import Adapter, Cursor, FetchResult, SourceSettings, check_time_zone
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,7 @@ class SimulatorSettings(SourceSettings):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return check_time_zone(value)
 
     @field_validator("queues")
     @classmethod

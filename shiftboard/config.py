@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shiftboard.adapters import adapter_class, kinds
-from shiftboard.adapters.base import SourceSettings
+from shiftboard.adapters.base import SourceSettings, check_time_zone
 
 APP_NAME = "shiftboard"
 CONFIG_ENV = "SHIFTBOARD_CONFIG"
@@ -120,12 +120,7 @@ class MetricsSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return check_time_zone(value)
 
     @field_validator("window")
     @classmethod

@@ -91,3 +91,29 @@ class FaultPlan:
         if faults and self.server is not None:
             self.server.inject(*faults)
         return self.handler(request)
+
+
+def run_synced(
+    emulator: Any,
+    store: Store,
+    make_settings: Any,
+    environ: dict[str, str],
+    plan: dict[int, list[Any]] | None = None,
+    **extra: Any,
+) -> tuple[SyncOutcome, FakeTime, Any, SourceSettings]:
+    """One full sync of ``emulator`` served on loopback, faults placed by ``plan``, time faked (sleeps recorded).
+
+    ``make_settings(url, **extra)`` builds the source's settings for the server's url; an emulator with a ``clock``
+    attribute is given the fake clock, so its rate limits count in the same time as the adapter's waits.
+    """
+    from tests.emulators.server import EmulatorServer
+
+    time = FakeTime(emulator.now)
+    if hasattr(emulator, "clock"):
+        emulator.clock = time.clock
+    handler = FaultPlan(emulator, plan or {})
+    with EmulatorServer(handler) as server:
+        handler.server = server
+        config = make_settings(server.url, **extra)
+        outcome = sync(store, config, time.context(environ), emulator.now)
+    return outcome, time, server, config

@@ -11,7 +11,7 @@ from shiftboard import metrics
 from shiftboard.adapters.groove import GrooveSettings
 from shiftboard.config import MetricsSettings
 from shiftboard.store import Store
-from tests.adapters.support import FakeTime, FaultPlan, approx, rows, source_health, spread, sync
+from tests.adapters.support import FakeTime, approx, rows, run_synced, source_health, spread, sync
 from tests.emulators.groove import DAY, GrooveEmulator
 from tests.emulators.server import EmulatorServer, Fault
 
@@ -40,13 +40,7 @@ def settings(url: str, **extra: Any) -> GrooveSettings:
 
 
 def run(emulator: GrooveEmulator, store: Store, plan: dict[int, list[Any]] | None = None, **extra: Any):
-    time = FakeTime(emulator.now)
-    handler = FaultPlan(emulator, plan or {})
-    with EmulatorServer(handler) as server:
-        handler.server = server
-        config = settings(server.url, **extra)
-        outcome = sync(store, config, time.context({ENV: emulator.token}), emulator.now)
-    return outcome, time, server, config
+    return run_synced(emulator, store, settings, {ENV: emulator.token}, plan, **extra)
 
 
 def assert_equal_to_emulator(store: Store, emulator: GrooveEmulator) -> None:

@@ -12,7 +12,7 @@ from shiftboard import metrics
 from shiftboard.adapters.hubspot import HubSpotSettings
 from shiftboard.config import MetricsSettings
 from shiftboard.store import Store
-from tests.adapters.support import FakeTime, FaultPlan, approx, rows, source_health, spread, sync
+from tests.adapters.support import FakeTime, approx, rows, run_synced, source_health, spread, sync
 from tests.emulators.hubspot import DAY, HubSpotEmulator
 from tests.emulators.server import EmulatorServer, Fault
 
@@ -47,13 +47,7 @@ def settings(url: str, **extra: Any) -> HubSpotSettings:
 
 
 def run(emulator: HubSpotEmulator, store: Store, plan: dict[int, list[Any]] | None = None, **extra: Any):
-    time = FakeTime(emulator.now)
-    handler = FaultPlan(emulator, plan or {})
-    with EmulatorServer(handler) as server:
-        handler.server = server
-        config = settings(server.url, **extra)
-        outcome = sync(store, config, time.context({ENV: emulator.token}), emulator.now)
-    return outcome, time, server, config
+    return run_synced(emulator, store, settings, {ENV: emulator.token}, plan, **extra)
 
 
 def assert_equal_to_emulator(store: Store, emulator: HubSpotEmulator) -> None:

@@ -11,7 +11,7 @@ from shiftboard import metrics
 from shiftboard.adapters.liveagent import LiveAgentSettings
 from shiftboard.config import MetricsSettings
 from shiftboard.store import Store
-from tests.adapters.support import FakeTime, FaultPlan, approx, rows, source_health, spread, sync
+from tests.adapters.support import FakeTime, approx, rows, run_synced, source_health, spread, sync
 from tests.emulators.liveagent import DAY, LiveAgentEmulator
 from tests.emulators.server import EmulatorServer, Fault
 
@@ -41,14 +41,7 @@ def settings(url: str, **extra: Any) -> LiveAgentSettings:
 
 
 def run(emulator: LiveAgentEmulator, store: Store, plan: dict[int, list[Any]] | None = None, **extra: Any):
-    time = FakeTime(emulator.now)
-    emulator.clock = time.clock
-    handler = FaultPlan(emulator, plan or {})
-    with EmulatorServer(handler) as server:
-        handler.server = server
-        config = settings(server.url, **extra)
-        outcome = sync(store, config, time.context({ENV: emulator.api_key}), emulator.now)
-    return outcome, time, server, config
+    return run_synced(emulator, store, settings, {ENV: emulator.api_key}, plan, **extra)
 
 
 def assert_equal_to_emulator(store: Store, emulator: LiveAgentEmulator) -> None:
