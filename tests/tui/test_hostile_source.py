@@ -73,7 +73,10 @@ async def test_hostile_text_from_a_files_source_is_literal_on_every_screen(tmp_p
     exports.mkdir()
     (exports / "hostile.jsonl").write_bytes(_lines(now))
     settings = Settings(
-        cache={"path": str(tmp_path / "cache.sqlite")}, metrics={"timezone": "UTC"}, board={"refresh_s": 1}
+        cache={"path": str(tmp_path / "cache.sqlite")},
+        # A rolling window, not "today": the records are an hour old, which is yesterday just after midnight.
+        metrics={"timezone": "UTC", "window": "240m"},
+        board={"refresh_s": 1},
     )
     source = FilesSettings(name="evil[/b]", kind="files", path=str(exports / "*.jsonl"))
     with Store(settings.cache.resolved_path()) as store:
