@@ -246,3 +246,17 @@ def slope_per_min(points: list[tuple[float, float]]) -> float:
     if len(set(xs)) < 2:
         return 0.0
     return statistics.linear_regression(xs, ys).slope * 60
+
+
+def write_config(folder: Path, *, speed: float, refresh_s: float, import_glob: Path | None = None) -> Path:
+    """A config in ``folder``: a cache beside it, the simulator at ``speed``, and a files source on ``import_glob``."""
+    files = (
+        f'\n[[sources]]\nname = "import"\nkind = "files"\npath = "{import_glob}"\n' if import_glob is not None else ""
+    )
+    config = folder / "shiftboard.toml"
+    config.write_text(
+        f'[cache]\npath = "{folder / "cache.sqlite"}"\n\n[board]\nrefresh_s = {refresh_s}\n\n'
+        f'[[sources]]\nname = "sim"\nkind = "simulator"\nspeed = {speed}\n{files}',
+        encoding="utf-8",
+    )
+    return config

@@ -115,28 +115,8 @@ def write_records(path: Path, count: int, end: float, span_s: float, seed: int =
 
 
 def write_config(folder: Path) -> Path:
-    config = folder / "shiftboard.toml"
-    config.write_text(
-        f"""[cache]
-path = "{folder / "cache.sqlite"}"
-
-[board]
-refresh_s = {REFRESH_S}
-
-[[sources]]
-name = "sim"
-kind = "simulator"
-speed = 20
-
-[[sources]]
-name = "import"
-kind = "files"
-path = "{folder / "import" / "*.jsonl"}"
-""",
-        encoding="utf-8",
-    )
     (folder / "import").mkdir()
-    return config
+    return harness.write_config(folder, speed=20, refresh_s=REFRESH_S, import_glob=folder / "import" / "*.jsonl")
 
 
 def records_total(cache: Path) -> dict[str, int]:

@@ -32,22 +32,7 @@ REFRESH_S = 2.0
 
 
 def write_config(folder: Path, speed: float) -> Path:
-    config = folder / "shiftboard.toml"
-    config.write_text(
-        f"""[cache]
-path = "{folder / "cache.sqlite"}"
-
-[board]
-refresh_s = {REFRESH_S}
-
-[[sources]]
-name = "sim"
-kind = "simulator"
-speed = {speed}
-""",
-        encoding="utf-8",
-    )
-    return config
+    return harness.write_config(folder, speed=speed, refresh_s=REFRESH_S)
 
 
 def collector_ready(folder: Path) -> bool:
