@@ -26,6 +26,8 @@ APP_NAME = "shiftboard"
 CONFIG_ENV = "SHIFTBOARD_CONFIG"
 FILE_NAME = "shiftboard.toml"
 REFRESH_FLOOR_S = 1.0
+#: The source list when the configuration names none.
+_SIMULATOR: list[dict[str, Any]] = [{"name": "simulator", "kind": "simulator"}]
 
 AbandonPolicy = Literal[
     "answered_only",
@@ -185,7 +187,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SHIFTBOARD_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    sources: list[dict[str, Any]] = Field(default_factory=list)
+    #: None when the file has no ``sources`` at all (the simulator runs); ``sources = []`` names no source: the board
+    #: only reads a cache that ``shiftboard collect`` (here or elsewhere) fills.
+    sources: list[dict[str, Any]] | None = None
     cache: CacheSettings = Field(default_factory=CacheSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     board: BoardSettings = Field(default_factory=BoardSettings)
@@ -208,8 +212,8 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
     def source_settings(self) -> list[SourceSettings]:
-        """Each ``[[sources]]`` table validated by its kind; the simulator when there are none."""
-        tables = self.sources or [{"name": "simulator", "kind": "simulator"}]
+        """Each ``[[sources]]`` table validated by its kind; the simulator when the file has no ``sources`` at all."""
+        tables = _SIMULATOR if self.sources is None else self.sources
         result, problems = _validate_sources(tables, self.origin)
         if problems:
             raise ConfigError(problems)
@@ -253,7 +257,7 @@ def load_settings(explicit: Path | None = None, environ: Mapping[str, str] | Non
         settings = Settings(**data, origin=path)
     except ValidationError as error:
         raise ConfigError([_describe(where, item) for item in error.errors()]) from None
-    _, problems = _validate_sources(settings.sources or [{"name": "simulator", "kind": "simulator"}], path)
+    _, problems = _validate_sources(_SIMULATOR if settings.sources is None else settings.sources, path)
     if problems:
         raise ConfigError(problems)
     return settings

@@ -37,8 +37,6 @@ from shiftboard.tui.palette import BoardCommands
 from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
-from shiftboard.tui.screens.help import HelpScreen, KeyHelp
-from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.screens.wall import WallScreen
 from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
 from shiftboard.tui.widgets.board_header import BoardHeader, header_content
@@ -167,6 +165,8 @@ class ShiftboardApp(RewindActions, App[int]):
     # -- collector ------------------------------------------------------------------------------------------
 
     def _start_collector(self) -> None:
+        if not self.sources:
+            return  # ``sources = []``: a viewer of a cache that ``shiftboard collect`` fills
         if not self._lock.acquire():
             return  # another process (``shiftboard collect`` or another board) writes; this board only reads
         self.collecting = True
@@ -374,6 +374,8 @@ class ShiftboardApp(RewindActions, App[int]):
         data = self.data
         at = data.at if data else self.moment()
         since = data.since if data else at
+        from shiftboard.tui.screens.rows import RowsScreen  # imported on first use: DataTable is not needed to start
+
         rows = drill(figure.drill, self.settings)
         self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone, privacy=self.privacy))
 
@@ -389,6 +391,8 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def action_help(self) -> None:
         """Show the keys active on the current screen, from its bindings (several keys for one action together)."""
+        from shiftboard.tui.screens.help import HelpScreen, KeyHelp  # imported on first use, like the rows screen
+
         keys: dict[str, list[str]] = {}
         descriptions: dict[str, str] = {}
         for active in self.screen.active_bindings.values():

@@ -73,6 +73,7 @@ BARE_APP = textwrap.dedent(
 
 
 def _config(folder: Path, cache: Path, sources: str = "") -> Path:
+    """A config for ``cache``; without ``sources`` (TOML tables) it says ``sources = []``: a viewer, no collector."""
     path = folder / f"config-{cache.stem}.toml"
     sla = "".join(
         f"\n[metrics.sla.{p}]\nfirst_reply_min = {v['first_reply_min']}\nresolution_min = {v['resolution_min']}\n"
@@ -80,8 +81,10 @@ def _config(folder: Path, cache: Path, sources: str = "") -> Path:
         for p, v in bench_metrics.SETTINGS.model_dump()["sla"].items()
         if v
     )
+    viewer = "" if sources else "sources = []\n\n"
     path.write_text(
-        f'[cache]\npath = "{cache}"\n\n[board]\nrefresh_s = 2.0\n\n[metrics]\ntimezone = "UTC"\n{sla}\n{sources}',
+        f'{viewer}[cache]\npath = "{cache}"\n\n[board]\nrefresh_s = 2.0\n\n'
+        f'[metrics]\ntimezone = "UTC"\n{sla}\n{sources}',
         encoding="utf-8",
     )
     return path

@@ -190,3 +190,16 @@ async def test_s_cycles_the_sort_column_and_capital_s_reverses(settings, seeded)
         table = screen.query_one(DataTable)
         queues = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
         assert queues == ["Sales", "Billing", "Billing"]
+
+
+async def test_a_board_without_sources_only_reads_and_leaves_the_collector_lock_free(settings, seeded):
+    from shiftboard.collector import CollectorLock
+
+    app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        assert not app.collecting
+        lock = CollectorLock(settings.cache.resolved_path())
+        assert lock.acquire()  # a `shiftboard collect` started now can write to this cache
+        lock.release()
+        assert "no sources configured: reading the cache" in header_text(app)

@@ -108,3 +108,12 @@ def test_missing_and_unreadable_files(tmp_path: Path):
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_settings(binary)
+
+
+def test_no_sources_key_runs_the_simulator_and_an_empty_list_runs_none(tmp_path: Path):
+    assert [(s.name, s.kind) for s in load_settings(None, {}).source_settings()] == [("simulator", "simulator")]
+    assert [s.kind for s in load_settings(_write(tmp_path, "[board]\nrefresh_s = 2\n")).source_settings()] == [
+        "simulator"
+    ]
+    viewer = load_settings(_write(tmp_path, "sources = []\n[board]\nrefresh_s = 2\n", "viewer.toml"))
+    assert viewer.source_settings() == []

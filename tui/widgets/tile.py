@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from rich.align import Align
+from textual.app import RenderResult
 from textual.content import Content
+from textual.renderables.digits import Digits
 from textual.widget import Widget
-from textual.widgets import Digits, Static
 
 from shiftboard.tui.figures import Figure, State
 from shiftboard.tui.terminal import ascii_text
@@ -16,7 +17,11 @@ _STATE_CLASSES = {State.OK: "-ok", State.WARN: "-warn", State.BREACH: "-breach",
 
 
 class Tile(Widget, can_focus=True):
-    """Shows one figure. ``show`` sets what it says; the tile picks large or compact digits to fit its size."""
+    """Shows one figure. ``show`` sets what it says; the tile picks large or compact digits to fit its size.
+
+    The tile draws its number itself rather than holding a Digits and a Static: a board has a few dozen tiles, and
+    two child widgets each tripled the nodes Textual styles and lays out at start-up and on every state change.
+    """
 
     def __init__(self, figure: Figure) -> None:
         super().__init__(id=f"tile-{figure.id}", classes="tile -none")
@@ -24,11 +29,13 @@ class Tile(Widget, can_focus=True):
         self.text = "—"
         self.state = State.NONE
         self.note: str | None = None
+        self.large = False
         self.border_title = Content(figure.label)
 
-    def compose(self) -> ComposeResult:
-        yield Digits(self.text, classes="big")
-        yield Static(self.text, classes="compact", markup=False)
+    def render(self) -> RenderResult:
+        if self.large:
+            return Align(Digits(self.text, self.rich_style), "center")
+        return Content(self.text).stylize("bold")
 
     def on_mount(self) -> None:
         self._fit()
@@ -43,17 +50,14 @@ class Tile(Widget, can_focus=True):
         if (text, state, note) == (self.text, self.state, self.note):
             return
         self.text, self.note = text, note
-        restyle = state is not self.state
-        if restyle:
-            # Classes change without a style update each; one update below (each one restyles the tile's subtree).
+        if state is not self.state:
             self.remove_class(_STATE_CLASSES[self.state], update=False)
-            self.add_class(_STATE_CLASSES[state], update=False)
+            self.add_class(_STATE_CLASSES[state])
             self.state = state
-        self.query_one(Digits).update(text)
-        self.query_one(".compact", Static).update(Content(text))
-        self._fit(restyle)
+        self._fit()
+        self.refresh()
 
-    def _fit(self, restyle: bool = False) -> None:
+    def _fit(self) -> None:
         """Large digits when the tile has three free lines and room for every glyph; compact text otherwise."""
         ascii_only = getattr(self.app, "ascii_only", False)
         words = [part for part in (self.note, self.state.value) if part]
@@ -63,9 +67,5 @@ class Tile(Widget, can_focus=True):
         self.border_subtitle = Content(subtitle) if subtitle else None
         inner = self.content_size
         has_digits = any(char.isdigit() for char in self.text)
-        large = has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
-        if large != self.has_class("-large"):
-            self.set_class(large, "-large", update=False)
-            restyle = True
-        if restyle:
-            self.update_node_styles()
+        # Digits draws with box glyphs: --ascii keeps plain bold numbers.
+        self.large = not ascii_only and has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
