@@ -231,8 +231,10 @@ class ShiftboardApp(RewindActions, App[int]):
         if self._read_again:
             self._read_again = False
             self.read_now()
-        else:
+        elif self.at is None or self.sources or self.problem:
             self._next_read = self.set_timer(self.refresh_s, self.read_now)
+        # else: a board fixed at a moment with no source of its own shows figures that only a commit can change,
+        # and the change probe catches every commit; reading again on a timer would recompute the same figures.
 
     def on_board_read(self, message: BoardRead) -> None:
         self.data = message.data
@@ -260,6 +262,8 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def tick(self) -> None:
         """Once a second: the clock, source ages and the ages on tiles move on without a new read."""
+        if self.at is not None and not self.sources and not isinstance(self.screen, WallScreen):
+            return  # a rewound viewer: no clock, no ages and no source health move
         self.show_board(ticking_only=True)
 
     def show_board(self, *, ticking_only: bool = False) -> None:

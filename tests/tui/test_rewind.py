@@ -157,3 +157,20 @@ async def test_opening_at_a_past_moment_and_drilling_shows_rows_as_of_then(tmp_p
         assert app.at == NOW - 2 * MIN
         await until(pilot, lambda: app.data.at == NOW - 2 * MIN)
         assert tile(app, "waiting_now").text == "0"
+
+
+async def test_a_rewound_viewer_reads_again_only_when_the_cache_changes(settings, seeded):
+    from shiftboard.model import Batch
+    from tests.tui.seed import contact, write
+
+    app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        reads = app.reads
+        waiting = tile(app, "waiting_now").text
+        # Three refresh intervals (refresh_s = 1) with no commit: the same moment, the same data, no new read.
+        await pilot.pause(3 * settings.board.refresh_s)
+        assert app.reads == reads
+        write(seeded, Batch(contacts=[contact("late-1", "Sales", NOW - 50)]))
+        await until(pilot, lambda: tile(app, "waiting_now").text == str(int(waiting) + 1))
+        assert app.reads == reads + 1

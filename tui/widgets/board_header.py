@@ -88,6 +88,13 @@ class BoardHeader(Static):
 
     def __init__(self) -> None:
         super().__init__("", id="board-header", markup=False)
+        self._shown: tuple[str, list[object]] | None = None
 
     def show(self, content: Content) -> None:
-        self.update(ascii_content(content, getattr(self.app, "ascii_only", False)))
+        content = ascii_content(content, getattr(self.app, "ascii_only", False))
+        # Content compares by text alone; the styles matter too (a source's mark changes colour with its state).
+        shown = (content.plain, list(content.spans))
+        if shown == self._shown:
+            return  # the once-a-second tick often says the same thing again: no repaint
+        self._shown = shown
+        self.update(content, layout=False)  # two lines, fixed height: the layout cannot change
