@@ -39,8 +39,7 @@ from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.wall import WallScreen
 from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
-from shiftboard.tui.widgets.board_header import BoardHeader, header_content
-from shiftboard.tui.widgets.tile import Tile
+from shiftboard.tui.widgets.board_header import header_content
 
 #: Styles that replace heavy and rounded borders with ASCII ones (``--ascii``).
 ASCII_CSS = Path(__file__).with_name("ascii.tcss")
@@ -270,14 +269,13 @@ class ShiftboardApp(RewindActions, App[int]):
         if isinstance(self.screen, WallScreen):
             self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
         board = self._board_screen()
-        headers = board.query(BoardHeader) if board is not None else None
-        if board is None or not headers:
+        if board is None or not (board.header.is_mounted and board.header.is_attached):
             return  # not composed yet, or closing
         moment = self.moment()
         data = self.data
         names = data.queue_names if data else []
         number = names.index(self.queue) + 1 if self.queue in names else 0
-        headers.first().show(
+        board.header.show(
             header_content(
                 moment=moment,
                 zone=self.zone,
@@ -302,7 +300,7 @@ class ShiftboardApp(RewindActions, App[int]):
         elapsed = moment - data.at if self.at is None else 0.0
         # A source that stopped answering still counts with its last good data: every tile says so.
         stale = any(item.status in ("stale", "failing") for item in data.health)
-        for tile in board.query(Tile):
+        for tile in board.tiles:
             figure = tile.figure
             if ticking_only and not figure.ticks:
                 continue

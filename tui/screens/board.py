@@ -18,15 +18,20 @@ class BoardScreen(Screen):
 
     BINDINGS = [Binding("enter", "drill", "Rows behind", id="drill")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The header and the tiles, kept so the once-a-second tick does not search the DOM for them.
+        self.header = BoardHeader()
+        self.tiles = [Tile(figure) for figure in FIGURES]
+
     def compose(self) -> ComposeResult:
-        yield BoardHeader()
+        yield self.header
         with TileGrid(id="tiles"):
-            for figure in FIGURES:
-                yield Tile(figure)
+            yield from self.tiles
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query(Tile).first().focus()
+        self.tiles[0].focus()
 
     def action_drill(self) -> None:
         focused = self.focused
