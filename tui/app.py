@@ -32,7 +32,7 @@ from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.drills import drill
 from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
-from shiftboard.tui.messages import BoardRead, BoardReadFailed, CollectorStopped
+from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
 from shiftboard.tui.palette import BoardCommands
 from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
@@ -46,9 +46,10 @@ ASCII_CSS = Path(__file__).with_name("ascii.tcss")
 #: Seconds to wait for the in-process collector to stop on exit before giving up on it.
 COLLECTOR_STOP_S = 10.0
 #: Seconds between checks whether a collector (this process's or another's) committed to the cache. A check is one
-#: ``PRAGMA data_version`` (microseconds); a change starts a read at once, so a figure follows its source within
-#: this much plus one read, instead of waiting out the refresh interval.
-CHANGE_PROBE_S = 0.25
+#: ``PRAGMA data_version`` (microseconds) in a thread of its own, so it costs no screen work; a change starts a read
+#: at once, so a figure follows its source within this much plus one read, instead of waiting out the refresh
+#: interval.
+CHANGE_PROBE_S = 0.1
 #: Benchmarks only (tests/bench/bench_board.py): a file to which the app writes the wall time when the first board
 #: with data has been painted.
 FIRST_PAINT_ENV = "SHIFTBOARD_BENCH_FIRST_PAINT"
@@ -121,7 +122,6 @@ class ShiftboardApp(RewindActions, App[int]):
         self._reading = False
         self._read_again = False
         self._next_read: Timer | None = None
-        self._data_version: int | None = None
         self._first_paint_file = os.environ.get(FIRST_PAINT_ENV)
         self._stop = threading.Event()
         self._collector_done = threading.Event()
@@ -146,7 +146,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._watchdog.arm()
         self._start_collector()
         self.set_interval(1.0, self.tick)
-        self.set_interval(CHANGE_PROBE_S, self._probe_changes)
+        threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
         self.read_now()
 
     def on_unmount(self) -> None:
@@ -205,19 +205,31 @@ class ShiftboardApp(RewindActions, App[int]):
         self._read(self.moment())
 
     def _probe_changes(self) -> None:
-        """Read now if the cache changed since the last read began (never while a read holds the connection)."""
-        if self._reading or self._reader is None:
+        """In its own thread and connection until the app stops: say when another connection commits."""
+        try:
+            probe = Store(self.store.path, readonly=True)
+        except Exception:  # the reads report what is wrong with the cache; the timed refresh still runs
             return
-        if self._reader.data_version() != self._data_version:
-            self.read_now()
+        try:
+            seen = probe.data_version()
+            while not self._stop.wait(CHANGE_PROBE_S):
+                version = probe.data_version()
+                if version != seen:
+                    seen = version
+                    self.post_message(CacheChanged())
+        except Exception:  # as above: a broken cache shows in the header through the reads
+            return
+        finally:
+            probe.close()
+
+    def on_cache_changed(self) -> None:
+        self.read_now()
 
     @work(thread=True, group="read", exit_on_error=False)
     def _read(self, at: float) -> None:
         try:
             if self._reader is None:
                 self._reader = Store(self.store.path, readonly=True)
-            # Taken before the read: a commit during the read changes it again and so triggers the next read.
-            self._data_version = self._reader.data_version()
             data = read_board(self._reader, self.settings, self.sources, at, now=self.clock())
         except Exception as error:  # shown in the header; the next read tries again
             self.post_message(BoardReadFailed(f"{type(error).__name__}: {error}"))

@@ -28,6 +28,13 @@ class BoardReadFailed(Message):
         self.reason = reason
 
 
+class CacheChanged(Message):
+    """Another connection committed to the cache (the change probe saw ``PRAGMA data_version`` move)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CacheChanged)
+
+
 class CollectorStopped(Message):
     """The in-process collector ended; ``reason`` is set when it stopped because the cache could not be written."""
 
