@@ -172,12 +172,15 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
     # "is not None": an empty --at is a mistake to report, not a request for "now".
     at = parse_moment(args.at, settings) if getattr(args, "at", None) is not None else None
     sources = settings.source_settings()
+    check_keys(settings)  # imports Textual only when [keys] remaps something
+    store = open_store(settings)
+    # Textual-free: the first read runs on the other core while Textual is imported below.
+    from shiftboard.tui.first_read import FirstRead
+
+    first_read = FirstRead(store.path, settings, sources, at, time.time)
     # Imported here so headless commands never pay for (or depend on) Textual.
     from shiftboard.tui.app import ShiftboardApp
 
-    check_keys(settings)
-
-    store = open_store(settings)
     app = ShiftboardApp(
         settings,
         store,
@@ -187,10 +190,12 @@ def run_board(settings: Settings, args: argparse.Namespace) -> int:
         ascii_only=getattr(args, "ascii", False),
         theme=getattr(args, "theme", None),
         privacy=bool(getattr(args, "privacy", False)),
+        first_read=first_read,
     )
     try:
         app.run()
     finally:
+        first_read.close()
         store.close()
     return app.return_code or 0
 

@@ -32,6 +32,7 @@ from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.drills import drill
 from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
+from shiftboard.tui.first_read import FirstRead
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
 from shiftboard.tui.palette import BoardCommands
 from shiftboard.tui.readmodel import BoardData, read_board
@@ -94,8 +95,11 @@ class ShiftboardApp(RewindActions, App[int]):
         ascii_only: bool = False,
         theme: str | None = None,
         privacy: bool = False,
+        first_read: FirstRead | None = None,
     ) -> None:
         super().__init__()
+        #: A read started before Textual was imported (cli.run_board); the first ``_read`` takes it.
+        self._first_read = first_read
         #: Wall mode at start (``--wall``); ``w`` toggles it. ASCII only (``--ascii``); a theme asked for (``--theme``).
         self.start_wall = wall
         self.ascii_only = ascii_only
@@ -228,6 +232,18 @@ class ShiftboardApp(RewindActions, App[int]):
     @work(thread=True, group="read", exit_on_error=False)
     def _read(self, at: float) -> None:
         try:
+            first, self._first_read = self._first_read, None
+            taken = first.take() if first is not None else None
+            if taken is not None:
+                reader, data = taken
+                if self._reader is None:
+                    self._reader = reader
+                else:
+                    reader.close()
+                # A live board shows the read started a moment before the app (its ages tick from there).
+                if self.at is None or data.at == at:
+                    self.post_message(BoardRead(data))
+                    return
             if self._reader is None:
                 self._reader = Store(self.store.path, readonly=True)
             data = read_board(self._reader, self.settings, self.sources, at, now=self.clock())

@@ -41,8 +41,9 @@ def seeded(settings: Settings) -> Iterator[Store]:
         yield store
 
 
-async def until(pilot, condition: Callable[[], bool], tries: int = 100) -> None:
-    """Let the app run until ``condition`` holds (bounded; fails the test when it never does)."""
+async def until(pilot, condition: Callable[[], bool], tries: int = 400) -> None:
+    """Let the app run until ``condition`` holds (bounded at 20 s, which only a broken board or a machine loaded far
+    past normal reaches; fails the test when it never does)."""
     for _ in range(tries):
         if condition():
             return
