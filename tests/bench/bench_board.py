@@ -1,8 +1,9 @@
 """The board as a user meets it: start-up, one refresh, a drill-down, freshness, CPU and memory when left open.
 
 The cache is bench_metrics' 1M cache (1,000,000 historical contacts and cases, ratings, agent states, snapshots)
-plus 7,000 more open cases, so the "Open cases" tile has 10,000 rows behind it. The board runs fixed at the cache's
-noon (``--at``) with no source, as a viewer of a cache another process collects into.
+plus 7,000 more open cases, so the "Open cases" tile has 10,000 rows behind it. Unless said otherwise the board
+runs fixed at the cache's noon (``--at``) with ``sources = []``, as a viewer of a cache another process collects
+into.
 
 - start-up: ``shiftboard --config … --at …`` in a pseudo-terminal (80×24), from ``Popen`` to the first board with
   data painted (the app writes the time after the first painted read when ``SHIFTBOARD_BENCH_FIRST_PAINT`` names a
@@ -12,8 +13,10 @@ noon (``--at``) with no source, as a viewer of a cache another process collects 
 - drill: Pilot, Enter on the "Open cases" tile to the first rows in the table and painted.
 - freshness: Pilot with a live files source (interval 1 s) on a small cache: append a waiting contact to the file,
   time until the board's "Waiting now" figure shows it; and the simulator: commit to board.
-- CPU and memory: the board process left open (refresh every 2 s) vs a bare app with the same 2 s timer, utime+stime
-  from /proc/<pid>/stat and VmRSS over 60 s (20 s when quick) after 5 s of settling.
+- CPU: the board process left open (refresh every 2 s) vs a bare app whose 2 s timer updates its label, utime+stime
+  from /proc/<pid>/stat over 60 s (20 s when quick) after 5 s of settling; three boards: fixed at a moment (reads
+  only on a commit), live viewer (recomputes every 2 s), live with the simulator collecting in-process.
+- memory: VmRSS of the live board collecting the simulator, at the start and end of 30 minutes (1 when quick).
 
 Run alone: ``python -m tests.bench.bench_board [--quick]``.
 """
@@ -42,6 +45,9 @@ from tests.bench import bench_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA_OPEN = 7_000
+#: How long the board is left open to measure its memory growth (the goal is stated over 30 minutes).
+MEMORY_MINUTES = 30.0
+MEMORY_MINUTES_QUICK = 1.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 BARE_APP = textwrap.dedent(
@@ -440,7 +446,7 @@ def run(quick: bool) -> list[dict]:
                 "figure": "start to first filled board, first run with the simulator (empty cache)",
                 "value": f"{seconds:.2f} s",
                 "goal": "< 1.0 s",
-                "note": "includes the simulator's first fetch: it simulates 36 h before its first page",
+                "note": "includes the simulator's first fetch, which simulates from 12 h before UTC midnight (12–36 h)",
             }
         )
 
@@ -489,40 +495,49 @@ def run(quick: bool) -> list[dict]:
 
         load.append(os.getloadavg()[0])
         span = 20.0 if quick else 60.0
-        board_open = left_open(board_argv(config, bench_metrics.AT), folder, span)
         bare_open = left_open([sys.executable, str(bare)], folder, span)
         rows.append(
             {
-                "figure": f"CPU of the board left open, refresh every 2 s, {span:.0f} s",
-                "value": f"{board_open['cpu_pct']:.2f} % of one core",
-                "goal": "< 2 %",
-                "note": note_cache,
-            }
-        )
-        rows.append(
-            {
-                "figure": "CPU of a bare Textual app with the same 2 s timer",
+                "figure": f"CPU of a bare Textual app with a 2 s timer updating its label, {span:.0f} s",
                 "value": f"{bare_open['cpu_pct']:.2f} % of one core",
                 "goal": "",
-                "note": "",
+                "note": f"VmRSS {bare_open['rss1']:.0f} MB",
             }
         )
-        ratio = board_open["cpu_pct"] / bare_open["cpu_pct"] if bare_open["cpu_pct"] else float("inf")
-        rows.append({"figure": "CPU ratio board / bare app", "value": f"{ratio:.1f}", "goal": "< 1.5", "note": ""})
+        opened = [
+            (
+                "board fixed at a moment (--at), no source: reads again only when the cache changes",
+                board_argv(config, bench_metrics.AT),
+            ),
+            (
+                "live board, no source of its own (a viewer): recomputes every figure every 2 s",
+                board_argv(config, None),
+            ),
+            (
+                "live board with the simulator collecting in-process (the default without config)",
+                board_argv(_config(folder, cache, '[[sources]]\nname = "simulator"\nkind = "simulator"\n'), None),
+            ),
+        ]
+        for label, argv in opened:
+            board_open = left_open(argv, folder, span)
+            ratio = board_open["cpu_pct"] / bare_open["cpu_pct"] if bare_open["cpu_pct"] else float("inf")
+            rows.append(
+                {
+                    "figure": f"CPU left open {span:.0f} s: {label}",
+                    "value": f"{board_open['cpu_pct']:.2f} % of one core ({ratio:.1f}× the bare app)",
+                    "goal": "< 2 % and < 1.5× the bare app",
+                    "note": f"{note_cache}; VmRSS {board_open['rss0']:.0f} → {board_open['rss1']:.0f} MB",
+                }
+            )
+        minutes = MEMORY_MINUTES_QUICK if quick else MEMORY_MINUTES
+        long_open = left_open(opened[2][1], folder, minutes * 60.0)
         rows.append(
             {
-                "figure": "memory of the board (VmRSS)",
-                "value": f"{board_open['rss1']:.0f} MB",
-                "goal": "< 150 MB",
-                "note": f"bare app {bare_open['rss1']:.0f} MB",
-            }
-        )
-        rows.append(
-            {
-                "figure": f"memory growth over {span:.0f} s",
-                "value": f"{board_open['rss1'] - board_open['rss0']:+.1f} MB",
-                "goal": "< 5 MB over 30 min",
-                "note": f"measured over {span:.0f} s only, not 30 min",
+                "figure": f"memory of the live board collecting the simulator, over {minutes:g} min (VmRSS)",
+                "value": f"{long_open['rss0']:.0f} MB → {long_open['rss1']:.0f} MB "
+                f"({long_open['rss1'] - long_open['rss0']:+.1f} MB)",
+                "goal": "< 150 MB, growing < 5 MB over 30 min",
+                "note": f"{note_cache}; CPU {long_open['cpu_pct']:.2f} % of one core over the span",
             }
         )
     rows.append(
