@@ -51,6 +51,10 @@ COLLECTOR_STOP_S = 10.0
 #: at once, so a figure follows its source within this much plus one read, instead of waiting out the refresh
 #: interval.
 CHANGE_PROBE_S = 0.1
+#: When commits come faster than the board can read, a read that follows a commit waits this many times the last
+#: read's duration: a board then spends at most about a quarter of its time reading (and many boards on one machine
+#: share the CPU instead of queueing for it), while a fast read (tens of ms) delays a figure by no more than that.
+READ_GAP_FACTOR = 3.0
 #: Benchmarks only (tests/bench/bench_board.py): a file to which the app writes the wall time when the first board
 #: with data has been painted.
 FIRST_PAINT_ENV = "SHIFTBOARD_BENCH_FIRST_PAINT"
@@ -126,6 +130,9 @@ class ShiftboardApp(RewindActions, App[int]):
         self._reading = False
         self._read_again = False
         self._next_read: Timer | None = None
+        self._read_started = 0.0
+        #: Monotonic time before which a read caused by a commit waits (see READ_GAP_FACTOR).
+        self._calm_until = 0.0
         self._first_paint_file = os.environ.get(FIRST_PAINT_ENV)
         self._stop = threading.Event()
         self._collector_done = threading.Event()
@@ -206,7 +213,21 @@ class ShiftboardApp(RewindActions, App[int]):
             self._next_read.stop()
             self._next_read = None
         self._reading = True
+        self._read_started = time.monotonic()
         self._read(self.moment())
+
+    def read_soon(self) -> None:
+        """Read because the cache changed: now, or once the gap after the last read has passed."""
+        if self._reading:
+            self._read_again = True
+            return
+        wait = self._calm_until - time.monotonic()
+        if wait <= 0:
+            self.read_now()
+            return
+        if self._next_read is not None:
+            self._next_read.stop()
+        self._next_read = self.set_timer(wait, self.read_now)
 
     def _probe_changes(self) -> None:
         """In its own thread and connection until the app stops: say when another connection commits."""
@@ -227,7 +248,7 @@ class ShiftboardApp(RewindActions, App[int]):
             probe.close()
 
     def on_cache_changed(self) -> None:
-        self.read_now()
+        self.read_soon()
 
     @work(thread=True, group="read", exit_on_error=False)
     def _read(self, at: float) -> None:
@@ -255,9 +276,11 @@ class ShiftboardApp(RewindActions, App[int]):
     def _read_finished(self) -> None:
         self._reading = False
         self.reads += 1
+        now = time.monotonic()
+        self._calm_until = now + READ_GAP_FACTOR * (now - self._read_started)
         if self._read_again:
             self._read_again = False
-            self.read_now()
+            self.read_soon()
         elif self.at is None or self.sources or self.problem:
             self._next_read = self.set_timer(self.refresh_s, self.read_now)
         # else: a board fixed at a moment with no source of its own shows figures that only a commit can change,
