@@ -39,6 +39,22 @@ def _machine() -> str:
     )
 
 
+#: A hand-written reading of the figures (goals met or not, and why) between these markers survives a re-run.
+SUMMARY_START, SUMMARY_END = "<!-- summary -->", "<!-- /summary -->"
+
+
+def _kept_summary(output: Path) -> str:
+    """The summary block of the existing file, markers included, or "" when there is none."""
+    try:
+        text = output.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    start, end = text.find(SUMMARY_START), text.find(SUMMARY_END)
+    if start < 0 or end < start:
+        return ""
+    return text[start : end + len(SUMMARY_END)] + "\n\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the largest sizes")
@@ -90,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(header) + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    summary = _kept_summary(args.output)
+    args.output.write_text(
+        "\n".join(header) + "\n" + summary + "\n\n".join(sections) + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
