@@ -26,7 +26,9 @@ Definitions, all wall time (``time.time``, shared by the collector's thread and 
 - one poll: a sync's wall time less its commits (for HTTP: its requests on loopback, tickets, groups, ratings and
   agents), over the syncs after the first.
 
-The collector waits ``interval_s`` after a sync *ends*, so the poll cycle is the interval plus one sync.
+The collector waits ``interval_s`` after a sync *ends*, so the poll cycle is the interval plus one sync, and a
+change that lands right after a poll waits all of it: with the 1 s floor a polled source's worst case is over 1 s
+before the cache and the board add anything, so the files goal's max needs a source that is woken by the change.
 
 Instrumentation (restored afterwards): ``SourceRunner.sync`` and the store's ``write_batch`` record their times and
 the ids committed, ``tui.app.read_board`` records each read's start and end, and the emulator's handler the time of
