@@ -317,6 +317,8 @@ class ShiftboardApp(RewindActions, App[int]):
         self.show_board(ticking_only=True)
 
     def show_board(self, *, ticking_only: bool = False) -> None:
+        if not self.screen_stack:
+            return  # a read that arrives while the app closes has nothing left to show on
         if isinstance(self.screen, WallScreen):
             self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
         board = self._board_screen()
