@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from shiftboard.drilldown import MAX_ROWS
 from shiftboard.privacy import mask_record
@@ -23,6 +23,7 @@ from shiftboard.tui import formatting
 from shiftboard.tui.drills import Drill
 from shiftboard.tui.messages import RowsLoaded
 from shiftboard.tui.widgets.row_table import Column, RowTable
+from shiftboard.tui.widgets.steady_footer import SteadyFooter
 
 #: Columns that are shown last: they identify the row but are rarely what a supervisor reads first.
 _LAST = ("source",)
@@ -164,15 +165,17 @@ class RowsScreen(Screen):
         self._first_painted = threading.Event()
 
     def compose(self) -> ComposeResult:
+        # Reading starts before the widgets are mounted and styled (tens of milliseconds): the first screenful is
+        # then usually in by the first paint, instead of a frame or two after it.
+        self.load()
         yield Static("", id="rows-title", markup=False)
         yield RowTable(id="rows")
         yield Input(placeholder="filter: text in any column, Esc clears", id="filter")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self._show_title()
-        self.load()
 
     def _show_title(self) -> None:
         queue = "all queues" if self.queue is None else clean(self.queue, 40)
