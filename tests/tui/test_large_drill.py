@@ -76,6 +76,9 @@ async def test_ten_thousand_open_cases_all_usable(settings, seeded):
         assert "L-5 " in _on_screen(table)
         screen._sort("subject")
         assert _ids(table, 0, 2) == ["L-9999", "L-9998"]
+        await pilot.click(RowTable, offset=(2, 0))  # the header of the first column, id
+        assert screen.sorted_by == ("id", False)
+        assert _ids(table, 0, 3) == ["L-0", "L-1", "L-10"]
 
         await pilot.press("slash", *"case 4242")
         await until(pilot, lambda: table.row_count == 1)
