@@ -16,11 +16,11 @@ class Plain(Widget, can_focus=True):
 
 
 class Extra(Widget, can_focus=True):
-    BINDINGS = [Binding("x", "noop", "Extra", id="test-extra")]
+    BINDINGS = [Binding("x", "extra", "Extra", id="test-extra")]
 
 
 class Demo(App[None]):
-    BINDINGS = [Binding("a", "noop", "Always", id="test-always")]
+    BINDINGS = [Binding("a", "always", "Always", id="test-always")]
 
     def compose(self) -> ComposeResult:
         yield Plain(id="one")
@@ -50,5 +50,24 @@ async def test_footer_follows_the_keys_and_skips_needless_rebuilds():
         app.query_one("#extra").focus()  # a key to show: rebuilt
         await until(pilot, lambda: "Extra" in _shown(app))
         app.query_one("#one").focus()
+        await until(pilot, lambda: "Extra" not in _shown(app))
+        assert "Always" in _shown(app)
+
+
+async def test_a_footer_behind_another_screen_is_rebuilt_when_it_is_in_front_again():
+    from textual.screen import Screen
+
+    app = Demo()
+    async with app.run_test() as pilot:
+        base = app.screen
+        app.query_one("#extra").focus()
+        await until(pilot, lambda: "Extra" in _shown(app) and "Always" in _shown(app))
+        built = base.query_one(FooterKey)
+        await app.push_screen(Screen())
+        base.set_focus(base.query_one("#one"))  # its keys change while it is out of sight
+        await pilot.pause()
+        await pilot.pause()
+        assert base.query_one(FooterKey) is built
+        app.pop_screen()
         await until(pilot, lambda: "Extra" not in _shown(app))
         assert "Always" in _shown(app)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from shiftboard.tui.figures import FIGURES
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.steady_footer import SteadyFooter
 from shiftboard.tui.widgets.tile import Tile
 from shiftboard.tui.widgets.tile_grid import TileGrid
 
@@ -23,7 +23,7 @@ class BoardScreen(Screen):
         with TileGrid(id="tiles"):
             for figure in FIGURES:
                 yield Tile(figure)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query(Tile).first().focus()
