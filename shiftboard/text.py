@@ -23,7 +23,19 @@ def clean(value: object, limit: int = DEFAULT_LIMIT) -> str:
         return ""
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
-    text = _ESCAPES.sub("", str(value)).translate(_BIDI)
+    text = str(value)
+    # str.isprintable() is false for every control, format (bidi), separator but the space, surrogate and unassigned
+    # character, so a printable text (most ids, names, subjects) only has its spaces to collapse: a C-speed check
+    # instead of the loop below, which gives the same result for it.
+    result = " ".join(text.split()) if text.isprintable() else _printable(text)
+    if len(result) > limit:
+        result = result[: limit - 1] + "…"
+    return result
+
+
+def _printable(text: str) -> str:
+    """``text`` without escape sequences, control characters and bidi controls, on one line, spaces collapsed."""
+    text = _ESCAPES.sub("", text).translate(_BIDI)
     out = []
     for char in text:
         if char in "\t\r\n":
@@ -32,10 +44,7 @@ def clean(value: object, limit: int = DEFAULT_LIMIT) -> str:
             continue
         else:
             out.append(char)
-    result = " ".join("".join(out).split())
-    if len(result) > limit:
-        result = result[: limit - 1] + "…"
-    return result
+    return " ".join("".join(out).split())
 
 
 def escape_bidi_json(document: str) -> str:

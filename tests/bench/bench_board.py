@@ -249,28 +249,27 @@ async def _until(pilot, condition, limit_s: float = 60.0) -> None:
 
 
 def drill_ms(config: Path, repeat: int) -> tuple[list[float], int]:
-    from textual.widgets import DataTable
-
     from shiftboard.config import load_settings
     from shiftboard.store import Store
     from shiftboard.tui.app import ShiftboardApp
     from shiftboard.tui.screens.board import BoardScreen
     from shiftboard.tui.screens.rows import RowsScreen
+    from shiftboard.tui.widgets.row_table import RowTable
     from shiftboard.tui.widgets.tile import Tile
 
     settings = load_settings(config)
     times: list[float] = []
     total = 0
     painted: list[float] = []
-    add_pending = RowsScreen._add_pending
+    fill = RowsScreen._fill
 
-    def timed_add_pending(screen: RowsScreen, number: int) -> None:
-        # Instrumentation: the moment the first rows added to the table have been painted.
-        add_pending(screen, number)
-        if not painted and screen.query_one(DataTable).row_count:
+    def timed_fill(screen: RowsScreen, *args, **kwargs) -> None:
+        # Instrumentation: the moment the first rows given to the table have been painted.
+        fill(screen, *args, **kwargs)
+        if not painted and screen.query_one(RowTable).row_count:
             screen.app.call_after_refresh(lambda: painted or painted.append(time.perf_counter()))
 
-    RowsScreen._add_pending = timed_add_pending  # type: ignore[method-assign]
+    RowsScreen._fill = timed_fill  # type: ignore[method-assign]
 
     async def go() -> None:
         nonlocal total
@@ -296,7 +295,7 @@ def drill_ms(config: Path, repeat: int) -> tuple[list[float], int]:
     try:
         asyncio.run(go())
     finally:
-        RowsScreen._add_pending = add_pending  # type: ignore[method-assign]
+        RowsScreen._fill = fill  # type: ignore[method-assign]
     return times, total
 
 

@@ -6,7 +6,7 @@ Expected figures are worked out by hand from tests/tui/seed.py (window 00:00–1
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from shiftboard.model import Batch
 from shiftboard.tui.app import ShiftboardApp
@@ -15,6 +15,7 @@ from shiftboard.tui.screens.detail import DetailScreen
 from shiftboard.tui.screens.help import HelpScreen
 from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.row_table import RowTable
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import until
 from tests.tui.seed import NOW, contact, write
@@ -81,8 +82,8 @@ async def test_drill_into_a_tile_open_a_row_and_go_back(settings, seeded):
         await pilot.press("enter")  # the first tile: waiting now
         assert isinstance(app.screen, RowsScreen)
         await until(pilot, lambda: app.screen.loaded)
-        table = app.screen.query_one(DataTable)
-        assert [str(k.value).split("\x1f")[1] for k in table.rows] == ["b-w1", "b-w2", "s-w1"]
+        table = app.screen.query_one(RowTable)
+        assert [k.split("\x1f")[1] for k in table.row_keys] == ["b-w1", "b-w2", "s-w1"]
         await pilot.press("enter")
         assert isinstance(app.screen, DetailScreen)
         detail = str(app.screen.query_one("#detail").content)
@@ -98,8 +99,8 @@ async def test_drill_into_a_tile_open_a_row_and_go_back(settings, seeded):
         assert app.focused.id == "tile-backlog_open"
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
-        table = app.screen.query_one(DataTable)
-        assert [str(k.value).split("\x1f")[1] for k in table.rows] == ["C-1", "C-2", "C-3", "C-4"]
+        table = app.screen.query_one(RowTable)
+        assert [k.split("\x1f")[1] for k in table.row_keys] == ["C-1", "C-2", "C-3", "C-4"]
 
 
 async def test_filter_and_sort_the_table(settings, seeded):
@@ -111,7 +112,7 @@ async def test_filter_and_sort_the_table(settings, seeded):
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"sales")
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         await until(pilot, lambda: table.row_count == 1)
         await pilot.press("enter", "escape")  # leave the field, then clear the filter
         await until(pilot, lambda: table.row_count == 3)
@@ -165,8 +166,8 @@ async def test_agents_and_ratings_drill_to_their_detail(settings, seeded):
         for figure_id, key, expected in (("agents_busy", "ag1", "Agent One"), ("csat_pct", "R-1", "great")):
             app.action_drill(figure_id)
             await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
-            table = app.screen.query_one(DataTable)
-            assert [str(k.value).split("\x1f")[1] for k in table.rows] == [key]
+            table = app.screen.query_one(RowTable)
+            assert [k.split("\x1f")[1] for k in table.row_keys] == [key]
             await pilot.press("enter")
             assert isinstance(app.screen, DetailScreen)
             await until(pilot, lambda text=expected: text in str(app.screen.query_one("#detail").content))
@@ -187,7 +188,7 @@ async def test_s_cycles_the_sort_column_and_capital_s_reverses(settings, seeded)
         assert screen.sorted_by == (screen.columns[1], False)
         await pilot.press("S")
         assert screen.sorted_by == (screen.columns[1], True)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(RowTable)
         queues = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
         assert queues == ["Sales", "Billing", "Billing"]
 

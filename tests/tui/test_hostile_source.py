@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from shiftboard.adapters.files import FilesSettings
 from shiftboard.collector import Collector
@@ -25,6 +24,7 @@ from shiftboard.tui.screens.detail import DetailScreen
 from shiftboard.tui.screens.help import HelpScreen
 from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.row_table import RowTable
 from tests.tui.conftest import until
 
 MARKUP = ("[/bold]", "[link=https://evil.example]x[/link]", "[@click=app.quit]x[/]", "[$accent]x[/]")
@@ -101,7 +101,7 @@ async def test_hostile_text_from_a_files_source_is_literal_on_every_screen(tmp_p
             for figure in ("backlog_open", "waiting_now", "agents_available", "csat_pct"):
                 app.action_drill(figure)
                 await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
-                table = app.screen.query_one(DataTable)
+                table = app.screen.query_one(RowTable)
                 cells = [cell for i in range(table.row_count) for cell in table.get_row_at(i)]
                 assert cells and all(isinstance(cell, Text) and not cell.spans for cell in cells)
                 shown = " ".join(cell.plain for cell in cells)
@@ -115,7 +115,7 @@ async def test_hostile_text_from_a_files_source_is_literal_on_every_screen(tmp_p
                 # A click on the rows holding markup (written first: the oldest), then each one's detail.
                 for row in range(min(table.row_count, len(MARKUP) + 1)):
                     table.move_cursor(row=row)
-                    await pilot.click(DataTable, offset=(4, row + 1))
+                    await pilot.click(RowTable, offset=(4, row + 1))
                     table.focus()
                     await pilot.press("enter")
                     await until(pilot, lambda: isinstance(app.screen, DetailScreen))
@@ -124,7 +124,7 @@ async def test_hostile_text_from_a_files_source_is_literal_on_every_screen(tmp_p
                     await pilot.click("#detail", offset=(30, 3))
                     await pilot.press("escape")
                     await until(pilot, lambda: isinstance(app.screen, RowsScreen))
-                    table = app.screen.query_one(DataTable)
+                    table = app.screen.query_one(RowTable)
                 await pilot.press("escape")
                 assert app.is_running
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from shiftboard.model import Batch, Case
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.screens.detail import DetailScreen
 from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.row_table import RowTable
 from tests.tui.conftest import until
 from tests.tui.seed import HOSTILE_SUBJECTS, NOW, write
 
@@ -30,7 +30,7 @@ async def test_hostile_text_is_literal_and_harmless(settings, seeded):
         assert "[b]Tech[/b]" in str(app.screen.query_one(BoardHeader).content)
         app.action_drill("backlog_open")
         await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         column = app.screen.columns.index("subject")
         shown = [table.get_row_at(i)[column] for i in range(table.row_count)]
         assert all(isinstance(cell, Text) for cell in shown)
@@ -42,7 +42,7 @@ async def test_hostile_text_is_literal_and_harmless(settings, seeded):
             "bidi evil text",  # the bidi override is stripped
         ]
         assert all(not cell.spans for cell in shown)
-        await pilot.click(DataTable, offset=(20, 2))
+        await pilot.click(RowTable, offset=(20, 2))
         await pilot.pause()
         await pilot.press("enter")
         assert isinstance(app.screen, DetailScreen)

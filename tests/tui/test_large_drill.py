@@ -1,19 +1,21 @@
-"""Drill-downs larger than the first screenful: the first rows come first, the rest follow in order, nothing lost."""
+"""A drill-down of 10,000 rows: every row read is in the table, in order, and scrolling to the end, sorting,
+filtering and opening a row all work on all of them."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
+from shiftboard.drilldown import MAX_ROWS
 from shiftboard.model import Batch, Case
 from shiftboard.tui.app import ShiftboardApp
-from shiftboard.tui.screens.rows import CHUNK_ROWS, FIRST_ROWS, SHOWN_MAX, RowsScreen
+from shiftboard.tui.screens.detail import DetailScreen
+from shiftboard.tui.screens.rows import FIRST_ROWS, RowsScreen
+from shiftboard.tui.widgets.row_table import RowTable
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import until
 from tests.tui.seed import NOW, write
 
-#: More than the first screenful plus two chunks, and more than the table shows.
-COUNT = SHOWN_MAX + 37
-assert COUNT > FIRST_ROWS + 2 * CHUNK_ROWS
+#: More than one drill-down reads, and far more than the first screenful.
+COUNT = MAX_ROWS + 37
+assert COUNT > 10 * FIRST_ROWS
 
 
 def _cases() -> Batch:
@@ -26,7 +28,15 @@ def _cases() -> Batch:
     return batch
 
 
-async def test_open_cases_past_the_first_screenful_all_arrive_in_order(settings, seeded):
+def _on_screen(table: RowTable) -> str:
+    return "\n".join(table.render_line(y).text for y in range(table.size.height))
+
+
+def _ids(table: RowTable, first: int = 0, last: int | None = None) -> list[str]:
+    return [key.split("\x1f")[1] for key in table.row_keys[first:last]]
+
+
+async def test_ten_thousand_open_cases_all_usable(settings, seeded):
     write(seeded, _cases())
     app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -34,12 +44,47 @@ async def test_open_cases_past_the_first_screenful_all_arrive_in_order(settings,
         tile = next(t for t in app.screen.query(Tile) if t.figure.id == "backlog_open")
         tile.focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded, tries=400)
+        await until(pilot, lambda: isinstance(app.screen, RowsScreen))
         screen = app.screen
-        table = screen.query_one(DataTable)
-        await until(pilot, lambda: table.row_count == SHOWN_MAX, tries=400)
-        # The seed's four open cases (C-1…C-4) are at most 3 h old, younger than every generated one, so the oldest
-        # SHOWN_MAX rows are generated ones, L-0 first, in order across the first screenful and every chunk.
-        ids = [str(key.value).split("\x1f")[1] for key in table.rows]
-        assert ids == [f"L-{n}" for n in range(SHOWN_MAX)]
-        assert len(screen.rows) == COUNT + 4
+        table = screen.query_one(RowTable)
+        await until(pilot, lambda: table.row_count == MAX_ROWS, tries=400)
+        assert screen.loaded and len(screen.rows) == MAX_ROWS
+        assert f"{MAX_ROWS} rows (the first {MAX_ROWS} read)" in str(screen.query_one("#rows-title").content)
+        # The seed's four open cases (C-1…C-4) are at most 3 h old, younger than every generated one, so the
+        # oldest MAX_ROWS rows are generated ones, L-0 first, in order across the first screenful and the rest.
+        assert _ids(table) == [f"L-{n}" for n in range(MAX_ROWS)]
+        assert "L-0 " in _on_screen(table) and "L-9999" not in _on_screen(table)
+
+        table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == MAX_ROWS - 1
+        assert "L-9999" in _on_screen(table) and "L-0 " not in _on_screen(table)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.record is not None)
+        assert "case 9999" in str(app.screen.query_one("#detail").content)
+        await pilot.press("escape")
+        assert app.screen is screen
+
+        # Sorting takes every row read; the cursor stays on its row (L-5) wherever that row goes.
+        await pilot.press("home", "down", "down", "down", "down", "down")
+        assert _ids(table, table.cursor_row, table.cursor_row + 1) == ["L-5"]
+        screen._sort("subject")  # as text: case 0, case 1, case 10, case 100, case 1000, case 1001, …
+        await pilot.pause()
+        assert _ids(table, 0, 5) == ["L-0", "L-1", "L-10", "L-100", "L-1000"]
+        assert _ids(table, table.cursor_row, table.cursor_row + 1) == ["L-5"]
+        assert "L-5 " in _on_screen(table)
+        screen._sort("subject")
+        assert _ids(table, 0, 2) == ["L-9999", "L-9998"]
+        await pilot.click(RowTable, offset=(2, 0))  # the header of the first column, id
+        assert screen.sorted_by == ("id", False)
+        assert _ids(table, 0, 3) == ["L-0", "L-1", "L-10"]
+
+        await pilot.press("slash", *"case 4242")
+        await until(pilot, lambda: table.row_count == 1)
+        assert _ids(table) == ["L-4242"]
+        assert f"1 of {MAX_ROWS} rows" in str(screen.query_one("#rows-title").content)
+        await pilot.press("enter")  # leave the field
+        await pilot.press("enter")  # open the row
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.record is not None)
+        assert "case 4242" in str(app.screen.query_one("#detail").content)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.command import CommandList, CommandPalette
 from textual.content import Content
 from textual.fuzzy import Matcher
-from textual.widgets import DataTable
 
 from shiftboard import drilldown
 from shiftboard.model import Batch, Case
@@ -14,6 +13,7 @@ from shiftboard.tui.palette import highlight
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.detail import DetailScreen
 from shiftboard.tui.screens.rows import RowsScreen
+from shiftboard.tui.widgets.row_table import RowTable
 from tests.tui.conftest import until
 from tests.tui.seed import NOW, write
 
@@ -56,8 +56,8 @@ async def test_palette_runs_board_actions(settings, seeded):
         assert app.queue is None
         await choose(pilot, app, "rows behind open", "Rows behind Open cases")
         await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
-        table = app.screen.query_one(DataTable)
-        assert [str(k.value).split("\x1f")[1] for k in table.rows] == ["C-1", "C-2", "C-3", "C-4"]
+        table = app.screen.query_one(RowTable)
+        assert [k.split("\x1f")[1] for k in table.row_keys] == ["C-1", "C-2", "C-3", "C-4"]
         # From a drilled table, a queue jump returns to the board.
         await choose(pilot, app, "billing", "Queue: Billing")
         assert isinstance(app.screen, BoardScreen) and app.queue == "Billing"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.screens.detail import DetailScreen
 from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.row_table import RowTable
 from tests.tui.conftest import until
 from tests.tui.seed import NOW
 
 
 def _column(app, name: str) -> list[str]:
-    table = app.screen.query_one(DataTable)
+    table = app.screen.query_one(RowTable)
     index = app.screen.columns.index(name)
     return [table.get_row_at(i)[index].plain for i in range(table.row_count)]
 
@@ -43,7 +42,7 @@ async def test_p_masks_customers_and_subjects_and_keeps_agents(settings, seeded)
         )
         assert "A." in customers and "Ann" not in customers
         assert "ag1" in _column(app, "assignee")  # agents stay
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         table.focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.record is not None)

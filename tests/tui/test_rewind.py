@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
 
 from shiftboard import metrics
 from shiftboard.config import Settings
@@ -24,6 +23,7 @@ from shiftboard.tui.rewind import step
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.row_table import RowTable
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import until
 from tests.tui.seed import NOW
@@ -146,8 +146,8 @@ async def test_opening_at_a_past_moment_and_drilling_shows_rows_as_of_then(tmp_p
         assert tile(app, "longest_wait_s").text == "0:30"
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RowsScreen) and app.screen.loaded)
-        table = app.screen.query_one(DataTable)
-        assert [str(k.value).split("\x1f")[1] for k in table.rows] == ["b-w1"]
+        table = app.screen.query_one(RowTable)
+        assert [k.split("\x1f")[1] for k in table.row_keys] == ["b-w1"]
         # Rewind keys act on the board only.
         await pilot.press("right_square_bracket")
         assert app.at == NOW - MIN

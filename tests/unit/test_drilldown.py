@@ -87,3 +87,19 @@ def test_sla_at_risk_within_a_fixed_time(seeded):
     # C-1 has 1 h left: at risk within 60 min (inclusive), not within 59 min.
     assert ids(drilldown.sla_cases(seeded, None, SINCE, NOW, targets=targets, at_risk_s=3600)) == ["C-1"]
     assert drilldown.sla_cases(seeded, None, SINCE, NOW, targets=targets, at_risk_s=3540) == []
+
+
+def test_the_first_open_cases_of_every_queue_are_the_oldest_across_queues(store):
+    # Queues alternate while age falls, so queue order and age order disagree: Z-0 (queue Zeta) is the oldest.
+    batch = Batch()
+    batch.cases = [
+        Case("seed", f"Z-{n}", "Zeta" if n % 2 == 0 else "Alpha", "open", "normal", NOW - 3600 + n * 60)
+        for n in range(12)
+    ]
+    batch.cases.append(Case("seed", "solved", "Alpha", "solved", "normal", NOW - 7200, solved_at=NOW - 60))
+    write(store, batch)
+    assert ids(drilldown.open_cases(store, None, SINCE, NOW, limit=3)) == ["Z-0", "Z-1", "Z-2"]
+    assert ids(drilldown.open_cases(store, None, SINCE, NOW)) == [f"Z-{n}" for n in range(12)]
+    assert ids(drilldown.open_cases(store, "Alpha", SINCE, NOW, limit=2)) == ["Z-1", "Z-3"]
+    # A case created after ``at`` is not open yet at ``at``.
+    assert ids(drilldown.open_cases(store, None, SINCE, NOW - 3600 + 90, limit=5)) == ["Z-0", "Z-1"]

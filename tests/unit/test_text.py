@@ -36,3 +36,10 @@ def test_output_never_holds_a_control_character_or_escape(value):
     out = clean(value)
     assert "\x1b" not in out and "\n" not in out and "\x00" not in out
     assert all(ord(ch) >= 0x20 and not 0x7F <= ord(ch) < 0xA0 for ch in out)
+
+
+@given(st.text())
+def test_printable_text_takes_the_short_way_to_the_same_result(value):
+    from shiftboard.text import _printable
+
+    assert clean(value, limit=10**6) == _printable(value)

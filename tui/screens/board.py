@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from shiftboard.tui.figures import FIGURES
 from shiftboard.tui.widgets.board_header import BoardHeader
+from shiftboard.tui.widgets.steady_footer import SteadyFooter
 from shiftboard.tui.widgets.tile import Tile
 from shiftboard.tui.widgets.tile_grid import TileGrid
 
@@ -28,7 +28,7 @@ class BoardScreen(Screen):
         yield self.header
         with TileGrid(id="tiles"):
             yield from self.tiles
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.tiles[0].focus()

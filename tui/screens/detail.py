@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from shiftboard import drilldown
 from shiftboard.privacy import mask_record
@@ -21,6 +21,7 @@ from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui import formatting
 from shiftboard.tui.drills import Drill
+from shiftboard.tui.widgets.steady_footer import SteadyFooter
 
 
 class RecordLoaded(Message):
@@ -85,7 +86,7 @@ class DetailScreen(Screen):
         yield Static(title, id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Static(detail_content(self._fields(), self.zone), id="detail", markup=False)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.load()

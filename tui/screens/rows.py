@@ -8,13 +8,12 @@ from datetime import tzinfo
 from typing import Any
 
 from rich.cells import cell_len
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Input, Static
 
 from shiftboard.drilldown import MAX_ROWS
 from shiftboard.privacy import mask_record
@@ -23,42 +22,28 @@ from shiftboard.text import clean
 from shiftboard.tui import formatting
 from shiftboard.tui.drills import Drill
 from shiftboard.tui.messages import RowsLoaded
+from shiftboard.tui.widgets.row_table import Column, RowTable
+from shiftboard.tui.widgets.steady_footer import SteadyFooter
 
 #: Columns that are shown last: they identify the row but are rarely what a supervisor reads first.
 _LAST = ("source",)
-#: Rows put in the table at once. The table measures every cell it gets (about 1 ms a row), so it holds the first
-#: SHOWN_MAX of the rows read (up to drilldown.MAX_ROWS); filtering and sorting work on all of them.
-SHOWN_MAX = 2_000
 #: Longest text shown in one cell; the detail screen shows all of it.
 CELL_LIMIT = 80
 #: Rows read and shown first, before the rest are read and formatted: more than a screenful, so the first rows are
 #: on screen in tens of milliseconds however many rows there are.
 FIRST_ROWS = 100
-#: Rows added to the table per turn of the event loop: adding is about 1 ms a row, so keys and painting go on
-#: between chunks instead of waiting for all SHOWN_MAX.
-CHUNK_ROWS = 250
 #: Longest wait for the first screenful to be painted before the rest is read anyway.
 FIRST_PAINT_WAIT_S = 2.0
 
 
-class Cell(Text):
-    """A literal table cell that remembers the raw value it shows, so columns sort as numbers and times."""
-
-    __slots__ = ("sort_value",)
-
-    def __init__(self, shown: str, sort_value: Any) -> None:
-        super().__init__(shown)
-        self.sort_value = sort_value
-
-
-def sort_key(cell: Any) -> tuple[int, Any]:
-    """Empty values last; text without regard to case."""
-    value = getattr(cell, "sort_value", None)
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers (and times, durations) in order, then text without regard to case, empty values last; a column
+    mixing numbers and text (two sources' ids) sorts instead of failing."""
     if value is None or value == "":
-        return (1, 0)
-    if isinstance(value, str):
-        return (0, value.casefold())
-    return (0, value)
+        return (2, 0)
+    if isinstance(value, int | float):
+        return (0, value)
+    return (1, str(value).casefold())
 
 
 def columns_of(rows: list[dict[str, Any]]) -> list[str]:
@@ -81,9 +66,12 @@ def row_key(drill: Drill, row: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class Entry:
+    """One row as the table shows it (a ``row_table.TableRow``)."""
+
     key: str
     row: dict[str, Any]
-    cells: tuple[Cell, ...]
+    #: Each column's value as shown: formatted, cleaned (literal, one line), at most CELL_LIMIT characters.
+    cells: tuple[str, ...]
     #: Every shown value, case-folded, for the filter.
     search: str
 
@@ -99,31 +87,38 @@ class Prepared:
 
 
 def prepare(drill: Drill, rows: list[dict[str, Any]], zone: tzinfo | None) -> Prepared:
-    """Clean and format every cell (untrusted text becomes literal Text), and measure each column once."""
+    """Clean and format every cell, and measure each column once (done in a worker: about 30 µs a row)."""
     columns = columns_of(rows)
     prepared = Prepared(rows, columns, [cell_len(column_label(c)) for c in columns])
+    widths = prepared.widths
     seen: set[str] = set()
-    shown_for: dict[tuple[str, Any], str] = {}  # queues, statuses, names repeat: clean each value once
+    # Queues, statuses, names repeat: format, clean and measure each value once.
+    shown_for: dict[tuple[str, Any], tuple[str, int]] = {}
 
-    def show(column: str, value: Any) -> str:
+    def show(column: str, value: Any) -> tuple[str, int]:
         try:
             return shown_for[column, value]
         except KeyError:
-            text = shown_for[column, value] = clean(formatting.cell(column, value, zone), CELL_LIMIT)
-            return text
+            text = clean(formatting.cell(column, value, zone), CELL_LIMIT)
+            shown = shown_for[column, value] = (text, cell_len(text))
+            return shown
         except TypeError:  # an unhashable value
-            return clean(formatting.cell(column, value, zone), CELL_LIMIT)
+            text = clean(formatting.cell(column, value, zone), CELL_LIMIT)
+            return text, cell_len(text)
 
+    entries = prepared.entries
     for index, row in enumerate(rows):
         key = row_key(drill, row)
         if key in seen:  # a source that repeats an id: keep both rows
             key = f"{key}\x1f{index}"
         seen.add(key)
-        shown = [show(c, row.get(c)) for c in columns]
-        for i, text in enumerate(shown):
-            prepared.widths[i] = max(prepared.widths[i], cell_len(text))
-        cells = tuple(Cell(text, row.get(c)) for c, text in zip(columns, shown, strict=True))
-        prepared.entries.append(Entry(key, row, cells, " ".join(shown).casefold()))
+        cells = []
+        for i, column in enumerate(columns):
+            text, width = show(column, row.get(column))
+            cells.append(text)
+            if width > widths[i]:
+                widths[i] = width
+        entries.append(Entry(key, row, tuple(cells), " ".join(cells).casefold()))
     return prepared
 
 
@@ -159,31 +154,26 @@ class RowsScreen(Screen):
         self.at = at
         self.zone = zone
         self.rows: list[dict[str, Any]] = []
-        self.rows_by_key: dict[str, dict[str, Any]] = {}
         self.prepared = Prepared([])
-        self.matching = 0
+        #: The entries in the table: those matching the filter, in the order shown.
+        self.shown: list[Entry] = []
         self.columns: list[str] = []
         self.sorted_by: tuple[str, bool] | None = None
         self.needle = ""
         self.loaded = False
-        #: Entries (matching the filter) not yet added to the table, and which fill they belong to.
-        self._pending: list[Entry] = []
-        self._fill_number = 0
-        #: The table shows the first screenful of a read whose rest is still being prepared.
-        self._partial_shown = False
         #: Set once the first screenful is painted: the rest is read after it, not competing with it for the GIL.
         self._first_painted = threading.Event()
 
     def compose(self) -> ComposeResult:
+        # Reading starts before the widgets are mounted and styled (tens of milliseconds): the first screenful is
+        # then usually in by the first paint, instead of a frame or two after it.
+        self.load()
         yield Static("", id="rows-title", markup=False)
-        yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
-        yield Input(placeholder="filter: text in any column, Esc clears", id="filter")
-        yield Footer()
+        yield RowTable(id="rows")
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self._show_title()
-        self.load()
 
     def _show_title(self) -> None:
         queue = "all queues" if self.queue is None else clean(self.queue, 40)
@@ -191,11 +181,9 @@ class RowsScreen(Screen):
         if not self.loaded:
             count = "loading…"
         else:
-            count = f"{self.matching} of {total} rows" if self.needle else f"{total} rows"
+            count = f"{len(self.shown)} of {total} rows" if self.needle else f"{total} rows"
             if total >= MAX_ROWS:
                 count += f" (the first {MAX_ROWS} read)"
-            if self.matching > SHOWN_MAX:
-                count += f"; showing {SHOWN_MAX}, / narrows"
         parts: list[Any] = [
             (self.drill.title, "bold"),
             " · ",
@@ -215,8 +203,8 @@ class RowsScreen(Screen):
     @work(thread=True, exit_on_error=False, group="rows")
     def load(self) -> None:
         with Store(self.store_path, readonly=True) as store:
-            # The first screenful by itself first (reading, cleaning and formatting 10,000 rows takes a second or
-            # more), then all of them, off the UI thread.
+            # The first screenful by itself first (reading, cleaning and formatting 10,000 rows takes a few hundred
+            # milliseconds), then all of them, off the UI thread.
             first = self._query(store, FIRST_ROWS)
             if len(first) < FIRST_ROWS:
                 self.post_message(RowsLoaded(prepare(self.drill, first, self.zone), self.at))
@@ -225,7 +213,6 @@ class RowsScreen(Screen):
             self.post_message(RowsLoaded(prepare(self.drill, first, self.zone), self.at, partial=True))
             self._first_painted.wait(FIRST_PAINT_WAIT_S)
             rows = self._query(store, MAX_ROWS)
-        # Cleaning, formatting and measuring 10,000 rows is the slow part: done here, off the UI thread.
         self.post_message(RowsLoaded(prepare(self.drill, rows, self.zone), self.at))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
@@ -233,77 +220,58 @@ class RowsScreen(Screen):
         if message.partial and self.prepared.entries:
             self._first_painted.set()
             return  # a reload while showing rows: keep them until the whole new read is in
-        # The first screenful is already in the table, in the same order: keep it and add the rest.
-        continuing = (
-            not message.partial
-            and self._partial_shown
-            and not self.needle
-            and self.sorted_by is None
-            and bool(self.prepared.entries)
-            and self.prepared.widths == prepared.widths
-        )
         self.prepared = prepared
         self.rows = prepared.rows
         self.columns = prepared.columns
-        self.rows_by_key = {entry.key: entry.row for entry in prepared.entries}
         self.loaded = not message.partial
-        self._partial_shown = message.partial
-        if continuing:
-            shown = self.query_one(DataTable).row_count
-            self.matching = len(prepared.entries)
-            self._pending = prepared.entries[shown:SHOWN_MAX]
-            self._fill_number += 1
-            self._add_pending(self._fill_number)
-            self._show_title()
-        else:
-            self._fill()
+        if self.sorted_by is not None and self.sorted_by[0] in self.columns:
+            self._order(*self.sorted_by)
+        # The whole read after its first screenful, or a reload: the cursor stays on the row it was on.
+        self._fill(keep_cursor=True)
+        if self.loaded and not self.rows:
+            self.notify("Nothing behind this figure right now.", markup=False)
         if message.partial:
             self.call_after_refresh(self._first_painted.set)
 
-    def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        prepared = self.prepared
-        table.clear(columns=True)
-        for column, width in zip(prepared.columns, prepared.widths, strict=True):
-            # A fixed width spares the table measuring every cell of every row.
-            table.add_column(Text(column_label(column)), key=column, width=width)
+    def _fill(self, keep_cursor: bool = False) -> None:
+        """Give the table the entries matching the filter (the table draws only those on screen)."""
+        table = self.query_one(RowTable)
+        cursor_key = None
+        if keep_cursor and self.shown and table.cursor_row < len(self.shown):
+            cursor_key = self.shown[table.cursor_row].key
         needle = self.needle.casefold()
-        matching = [entry for entry in prepared.entries if not needle or needle in entry.search]
-        self.matching = len(matching)
-        self._pending = matching[:SHOWN_MAX]
-        self._fill_number += 1
-        self._add_pending(self._fill_number)
-        if self.loaded and not self.rows:
-            self.notify("Nothing behind this figure right now.", markup=False)
+        entries = self.prepared.entries
+        self.shown = [entry for entry in entries if needle in entry.search] if needle else list(entries)
+        columns = [
+            Column(name, column_label(name), width)
+            for name, width in zip(self.prepared.columns, self.prepared.widths, strict=True)
+        ]
+        table.show_rows(columns, self.shown, cursor_key=cursor_key)
         self._show_title()
-
-    def _add_pending(self, number: int) -> None:
-        """Add the next chunk of rows; the rest after the screen has been painted (a newer fill cancels this one)."""
-        if number != self._fill_number:
-            return
-        table = self.query_one(DataTable)
-        chunk, self._pending = self._pending[:CHUNK_ROWS], self._pending[CHUNK_ROWS:]
-        with self.app.batch_update():
-            for entry in chunk:
-                table.add_row(*entry.cells, key=entry.key)
-        if self._pending:
-            self.call_after_refresh(self._add_pending, number)
 
     # -- keys -----------------------------------------------------------------------------------------------
 
+    def _filter_input(self) -> Input | None:
+        inputs = self.query("#filter").results(Input)
+        return next(inputs, None)
+
     def action_back(self) -> None:
-        filter_input = self.query_one("#filter", Input)
-        if filter_input.display:
+        filter_input = self._filter_input()
+        if filter_input is not None and filter_input.display:
             filter_input.value = ""
             filter_input.display = False
             self.needle = ""
             self._fill()
-            self.query_one(DataTable).focus()
+            self.query_one(RowTable).focus()
             return
         self.app.pop_screen()
 
-    def action_filter(self) -> None:
-        filter_input = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        filter_input = self._filter_input()
+        if filter_input is None:
+            # Made on first use: an Input in every drill-down costs a tenth of the time to the first rows.
+            filter_input = Input(placeholder="filter: text in any column, Esc clears", id="filter")
+            await self.mount(filter_input, after=self.query_one(RowTable))
         filter_input.display = True
         filter_input.focus()
 
@@ -315,7 +283,7 @@ class RowsScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
 
     def action_sort(self) -> None:
         """Sort by the next column, ascending (a row cursor has no column of its own to pick)."""
@@ -332,29 +300,32 @@ class RowsScreen(Screen):
             self.sorted_by = (self.columns[0], False)
         self._sort(self.sorted_by[0])
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        self._sort(str(event.column_key.value))
+    @on(RowTable.HeaderSelected)
+    def _header_clicked(self, event: RowTable.HeaderSelected) -> None:
+        self._sort(event.column)
 
     def _sort(self, column: str) -> None:
-        """Sort every row read (not only those shown), then show the first SHOWN_MAX."""
+        """Sort every row read by ``column``: ascending, or descending when it is already sorted ascending by it."""
         reverse = self.sorted_by == (column, False)
         self.sorted_by = (column, reverse)
-        index = self.columns.index(column)
-        self.prepared.entries.sort(key=lambda entry: sort_key(entry.cells[index]), reverse=reverse)
-        self._fill()
+        self._order(column, reverse)
+        self._fill(keep_cursor=True)
+
+    def _order(self, column: str, reverse: bool) -> None:
+        # By the stored values, not the text shown: times and durations sort as numbers.
+        self.prepared.entries.sort(key=lambda entry: sort_key(entry.row.get(column)), reverse=reverse)
 
     def action_reload(self) -> None:
         self.loaded = False
         self._show_title()
         self.load()
 
-    @on(DataTable.RowSelected)
-    def _open(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected)
+    def _open(self, event: RowTable.RowSelected) -> None:
         from shiftboard.tui.screens.detail import DetailScreen
 
-        row = self.rows_by_key.get(str(event.row_key.value))
-        if row is not None:
+        if event.index < len(self.shown) and self.shown[event.index].key == event.key:
+            row = self.shown[event.index].row
             self.app.push_screen(
                 DetailScreen(self.drill, row, self.store_path, self.zone, self.at, privacy=self.privacy)
             )
