@@ -155,11 +155,14 @@ _UPSERTS = {kind: _upsert_sql(*spec) for kind, spec in _TABLES.items()}
 _GETTERS = {kind: operator.attrgetter(*spec[1]) for kind, spec in _TABLES.items()}
 
 
-def _row(record: Any) -> tuple[Any, ...]:
-    values = _GETTERS[type(record)](record)
-    if isinstance(record, AgentState):
-        return (*values[:-1], json.dumps(list(record.queues)))
-    return values
+def _rows(record_type: type, records: list[Any]) -> Iterator[tuple[Any, ...]]:
+    """The parameter rows of ``records`` (all of ``record_type``) in their table's column order."""
+    getter = _GETTERS[record_type]
+    if record_type is AgentState:
+        # queues is the last column, stored as a JSON list.
+        return ((*values[:-1], json.dumps(list(values[-1]))) for values in map(getter, records))
+    # map() of the attrgetter runs in C: a Python function call per record cost as much as binding its values.
+    return map(getter, records)
 
 
 class Store:
@@ -293,7 +296,7 @@ class Store:
                 (QueueSnapshot, batch.queue_snapshots),
             ):
                 if records:
-                    conn.executemany(_UPSERTS[record_type], map(_row, records))
+                    conn.executemany(_UPSERTS[record_type], _rows(record_type, records))
             sample = batch.skipped_samples[-1] if batch.skipped_samples else None
             conn.execute(
                 """
