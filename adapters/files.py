@@ -323,7 +323,7 @@ class _FileReader:
             if item is None:
                 return used, False, None
             raw, end = item
-            if raw is not None and b'"' not in raw and b"\x00" not in raw and len(raw) <= field_limit:
+            if raw is not None and raw.find(b'"') < 0 and raw.find(b"\x00") < 0 and len(raw) <= field_limit:
                 cr = raw.find(b"\r")
                 if cr < 0 or cr == len(raw) - 1:
                     progress.offset = end
