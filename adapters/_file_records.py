@@ -86,11 +86,17 @@ def _json_time(value: Any) -> float | None:
         raise BadRecord(f"time out of range: {show(value)}") from None
 
 
+#: SQLite's largest integer: a larger count cannot be stored.
+_MAX_COUNT: Final = 2**63 - 1
+
+
 def _json_count(value: Any) -> int:
+    if type(value) is float and value.is_integer():
+        value = int(value)
     if type(value) is int and value >= 0:
+        if value > _MAX_COUNT:
+            raise BadRecord(f"whole number too large: {show(value)}")
         return value
-    if type(value) is float and value.is_integer() and value >= 0:
-        return int(value)
     raise BadRecord(f"expected a whole number ≥ 0, got {show(value)}")
 
 
@@ -388,7 +394,7 @@ def _inline(kind: str, number: int, csv_cell: bool) -> list[str]:
     if kind == "count":
         if csv_cell:
             return [f"{x} = int(v) if len(v) < 10 and v.isdecimal() else {c}(v)"]
-        return [f"{x} = v if v.__class__ is int and v >= 0 else {c}(v)"]
+        return [f"{x} = v if v.__class__ is int and 0 <= v <= {_MAX_COUNT} else {c}(v)"]
     low = "0.0 <=" if kind == "seconds" else "-limit <"
     if csv_cell:
         return [
