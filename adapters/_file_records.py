@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from shiftboard.model import (
@@ -85,11 +86,17 @@ def _json_time(value: Any) -> float | None:
         raise BadRecord(f"time out of range: {show(value)}") from None
 
 
+#: SQLite's largest integer: a larger count cannot be stored.
+_MAX_COUNT: Final = 2**63 - 1
+
+
 def _json_count(value: Any) -> int:
+    if type(value) is float and value.is_integer():
+        value = int(value)
     if type(value) is int and value >= 0:
+        if value > _MAX_COUNT:
+            raise BadRecord(f"whole number too large: {show(value)}")
         return value
-    if type(value) is float and value.is_integer() and value >= 0:
-        return int(value)
     raise BadRecord(f"expected a whole number ≥ 0, got {show(value)}")
 
 
@@ -105,8 +112,13 @@ def _csv_count(cell: str) -> int:
 
 
 def _json_number(value: Any) -> float:
-    if (type(value) is int or type(value) is float) and math.isfinite(value):
-        return float(value)
+    if type(value) is float and math.isfinite(value):
+        return value
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:  # an integer with hundreds of digits: no float holds it
+            pass
     raise BadRecord(f"expected a number, got {show(value)}")
 
 
@@ -184,6 +196,20 @@ def _enum(allowed: Sequence[str]) -> Converter:
     return Converter(from_json, from_csv, exact=choices)
 
 
+#: orjson reads an integer beyond 64 bits as a float, where the standard library keeps it exact. A number field
+#: given a float that large from orjson refuses it, and the line is read again with the standard library.
+_EXACT_LIMIT: Final = float(2**63)
+
+
+def _orjson_safe(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def checked(value: Any) -> Any:
+        if value.__class__ is float and not -_EXACT_LIMIT < value < _EXACT_LIMIT:
+            raise BadRecord("read again with the standard library")
+        return convert(value)
+
+    return checked
+
+
 @dataclass(frozen=True, slots=True)
 class Converter:
     """How one kind of field is read: from a non-null JSON value, and from a non-empty CSV cell."""
@@ -195,14 +221,18 @@ class Converter:
     exact: type | frozenset[str] | None = None
     #: The converter may return None (a time at the Unix epoch, RT's "unset"): a required field then is missing.
     may_be_none: bool = False
+    #: The kind of value, for the common case tested inline in the generated builder (see ``_inline``).
+    inline: str | None = None
+    #: ``from_json`` for a value read by orjson (None: the same).
+    from_orjson: Callable[[Any], Any] | None = None
 
 
 TEXT = Converter(_json_text, _csv_text, exact=str)
-TIME = Converter(_json_time, _csv_time, may_be_none=True)
-COUNT = Converter(_json_count, _csv_count)
-NUMBER = Converter(_json_number, _csv_number)
-SECONDS = Converter(_json_seconds, _csv_seconds)
-BOOL = Converter(_json_bool, _csv_bool)
+TIME = Converter(_json_time, _csv_time, may_be_none=True, inline="time")
+COUNT = Converter(_json_count, _csv_count, inline="count", from_orjson=_orjson_safe(_json_count))
+NUMBER = Converter(_json_number, _csv_number, inline="number", from_orjson=_orjson_safe(_json_number))
+SECONDS = Converter(_json_seconds, _csv_seconds, inline="seconds", from_orjson=_orjson_safe(_json_seconds))
+BOOL = Converter(_json_bool, _csv_bool, inline="bool")
 QUEUES = Converter(_json_queues, _csv_queues)
 
 
@@ -335,14 +365,67 @@ def _default(kind: RecordType, field: Field) -> Any:
     return None if model_field.default is dataclasses.MISSING else model_field.default
 
 
-def _compile(kind: RecordType, columns: Sequence[int | None] | None) -> Callable[[Any, str], Any]:
+_CSV_BOOLS: Final = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+def _inline(kind: str, number: int, csv_cell: bool) -> list[str]:
+    """Source lines setting ``x{number}`` from the present value ``v``: the common case tested inline, anything else
+    left to the converter ``c{number}``, which accepts or rejects it exactly as it would on its own.
+
+    Inline because a call per field (converter, then ``parse_time``) was a third of the cost of building a record.
+    The time case is ``parse_time``'s own first step: an ISO-8601 time with an offset, read by the standard library.
+    """
+    x, c = f"x{number}", f"c{number}"
+    if kind == "time":
+        return [
+            "try:",
+            "    m = fromiso(v)",
+            "except (TypeError, ValueError):",
+            "    m = None",
+            "if m is not None and m.tzinfo is not None:",
+            f"    {x} = m.timestamp() or None",
+            "else:",
+            f"    {x} = {c}(v)",
+        ]
+    if kind == "bool":
+        if csv_cell:
+            return [f"{x} = bools.get(v)", f"if {x} is None:", f"    {x} = {c}(v)"]
+        return [f"{x} = v if v.__class__ is bool else {c}(v)"]
+    if kind == "count":
+        if csv_cell:
+            return [f"{x} = int(v) if len(v) < 10 and v.isdecimal() else {c}(v)"]
+        return [f"{x} = v if v.__class__ is int and 0 <= v <= {_MAX_COUNT} else {c}(v)"]
+    low = "0.0 <=" if kind == "seconds" else "-limit <"
+    if csv_cell:
+        return [
+            "try:",
+            f"    {x} = float(v)",
+            "except ValueError:",
+            f"    {x} = {c}(v)",
+            f"if not {low} {x} < limit:",
+            f"    {x} = {c}(v)",
+        ]
+    return [f"{x} = v if v.__class__ is float and {low} v < limit else {c}(v)"]
+
+
+def _compile(
+    kind: RecordType, columns: Sequence[int | None] | None, *, orjson: bool = False
+) -> Callable[[Any, str], Any]:
     """Generate the function that turns one JSON object (``columns`` None) or one CSV row into a ``kind`` record.
 
     Generated rather than a loop over the field table: the loop's per-field overhead (tuple unpacking, attribute
     look-ups, keyword arguments) doubled the cost of a record. Only our own field names and column numbers reach
-    the source text; the line's content never does. An absent or empty value is "not given".
+    the source text; the line's content never does. An absent or empty value is "not given". ``orjson``: the
+    object was read by orjson (see ``_EXACT_LIMIT``).
     """
-    namespace: dict[str, Any] = {"BadRecord": BadRecord, "cls": kind.build, "finish": kind.finish}
+    namespace: dict[str, Any] = {
+        "BadRecord": BadRecord,
+        "cls": kind.build,
+        "finish": kind.finish,
+        "fromiso": datetime.fromisoformat,
+        "limit": _EXACT_LIMIT,
+        "bools": _CSV_BOOLS,
+    }
     body = ["def build(item, source):", "    name = ''", "    try:"]
     arguments: list[tuple[str, str]] = []
     for number, field in enumerate(kind.fields):
@@ -350,18 +433,25 @@ def _compile(kind: RecordType, columns: Sequence[int | None] | None) -> Callable
         local = f"x{number}"
         namespace[f"d{number}"] = _default(kind, field)
         namespace[f"e{number}"] = converter.exact
-        namespace[f"c{number}"] = converter.from_json if columns is None else converter.from_csv
+        if columns is not None:
+            namespace[f"c{number}"] = converter.from_csv
+        elif orjson and converter.from_orjson is not None:
+            namespace[f"c{number}"] = converter.from_orjson
+        else:
+            namespace[f"c{number}"] = converter.from_json
         absent = "raise BadRecord('missing')" if field.required else f"{local} = d{number}"
         body.append(f"        name = {field.name!r}")
         if columns is None:
             body.append(f"        v = item.get({field.name!r})")
             body.append("        if v is None or v == '':")
             if converter.exact is str:
-                convert = f"v if v.__class__ is str else c{number}(v)"
+                convert = [f"{local} = v if v.__class__ is str else c{number}(v)"]
             elif converter.exact is not None:
-                convert = f"v if v.__class__ is str and v in e{number} else c{number}(v)"
+                convert = [f"{local} = v if v.__class__ is str and v in e{number} else c{number}(v)"]
+            elif converter.inline is not None:
+                convert = _inline(converter.inline, number, csv_cell=False)
             else:
-                convert = f"c{number}(v)"
+                convert = [f"{local} = c{number}(v)"]
         else:
             column = columns[number]
             if column is None:
@@ -371,14 +461,16 @@ def _compile(kind: RecordType, columns: Sequence[int | None] | None) -> Callable
             body.append(f"        v = item[{column}]")
             body.append("        if not v:")
             if converter.exact is str:
-                convert = "v"
+                convert = [f"{local} = v"]
             elif converter.exact is not None:
-                convert = f"v if v in e{number} else c{number}(v)"
+                convert = [f"{local} = v if v in e{number} else c{number}(v)"]
+            elif converter.inline is not None:
+                convert = _inline(converter.inline, number, csv_cell=True)
             else:
-                convert = f"c{number}(v)"
+                convert = [f"{local} = c{number}(v)"]
         body.append(f"            {absent}")
         body.append("        else:")
-        body.append(f"            {local} = {convert}")
+        body.extend(f"            {line}" for line in convert)
         if field.required and converter.may_be_none:
             body.append(f"            if {local} is None:")
             body.append("                raise BadRecord('missing')")
@@ -401,6 +493,9 @@ def _compile(kind: RecordType, columns: Sequence[int | None] | None) -> Callable
 #: For each record type, the function that turns a JSON object into its record (``build(obj, source)``). Null, ""
 #: and an absent key all mean "not given".
 JSON_BUILDERS: Final = {name: _compile(kind, None) for name, kind in TYPES.items()}
+#: The same for an object read by orjson. Any BadRecord from these means "decide with the standard library":
+#: read the line again with ``json`` and build it with ``JSON_BUILDERS``, which give the reason.
+ORJSON_BUILDERS: Final = {name: _compile(kind, None, orjson=True) for name, kind in TYPES.items()}
 
 
 def normalize_header(cells: Sequence[str]) -> list[str]:

@@ -651,3 +651,180 @@ def test_folder_matching_the_glob_is_ignored(store: Store, tmp_path: Path) -> No
     write(tmp_path / "in" / "cases.jsonl", jsonl(GOOD_A))
     outcome = sync(store, source(tmp_path / "in", "*.jsonl"))
     assert (outcome.records, outcome.skipped) == (1, 0)
+
+
+# -- the fast paths read exactly what the general ones read ---------------------------------------------------------
+
+ANSWERED_AT = [
+    ("2026-03-02T08:15:30Z", ts(2026, 3, 2, 8, 15, 30)),
+    ("2026-03-02T08:15:30+00:00", ts(2026, 3, 2, 8, 15, 30)),
+    ("2026-03-02T09:15:30+01:00", ts(2026, 3, 2, 8, 15, 30)),
+    ("2026-03-02T03:15:30-05:00", ts(2026, 3, 2, 8, 15, 30)),
+    ("2026-03-02 08:15:30Z", ts(2026, 3, 2, 8, 15, 30)),
+    ("2026-03-02t08:15:30z", ts(2026, 3, 2, 8, 15, 30)),
+    ("20260302T081530Z", ts(2026, 3, 2, 8, 15, 30)),
+    ("2026-W10-1T08:15:30Z", ts(2026, 3, 2, 8, 15, 30)),  # ISO week 10 of 2026, Monday = 2 March
+    ("2026-03-02T08:15:30.25Z", ts(2026, 3, 2, 8, 15, 30) + 0.25),
+    ("2026-03-02T08:15:30.000001+00:00", ts(2026, 3, 2, 8, 15, 30) + 0.000001),
+    ("1970-01-01T00:00:00Z", None),  # the epoch is "unset" (RT's convention), as for every source
+]
+
+
+@pytest.mark.parametrize(("written", "expected"), ANSWERED_AT, ids=[w for w, _ in ANSWERED_AT])
+@pytest.mark.parametrize("language", ["jsonl", "csv"])
+def test_each_accepted_time_format_gives_the_same_instant(
+    store: Store, tmp_path: Path, language: str, written: str, expected: float | None
+) -> None:
+    if language == "jsonl":
+        text = jsonl(CONTACT_ABANDONED | {"answered_at": written})
+    else:
+        text = f"type,id,queue,offered_at,answered_at\ncontact,C-3,Tech,2026-03-02T08:02:00Z,{written}\n"
+    write(tmp_path / "in" / f"contacts.{language}", text)
+    outcome = sync(store, source(tmp_path / "in"))
+    assert (outcome.records, outcome.skipped) == (1, 0)
+    assert rows(store, "contacts")[0]["answered_at"] == expected
+
+
+BAD_TIMES = [
+    ("2026-03-02T08:15:30", "answered_at: time has no offset or Z: '2026-03-02T08:15:30'"),
+    ("2026-13-02T08:15:30Z", "answered_at: not an ISO-8601 time: '2026-13-02T08:15:30Z'"),
+    ("2026-03-02T24:15:30Z", "answered_at: not an ISO-8601 time: '2026-03-02T24:15:30Z'"),
+    ("02/03/2026 08:15", "answered_at: not an ISO-8601 time: '02/03/2026 08:15'"),
+]
+
+
+@pytest.mark.parametrize(("written", "reason"), BAD_TIMES, ids=[w for w, _ in BAD_TIMES])
+@pytest.mark.parametrize("language", ["jsonl", "csv"])
+def test_a_bad_time_is_a_clear_reason_for_its_record_only(
+    store: Store, tmp_path: Path, language: str, written: str, reason: str
+) -> None:
+    if language == "jsonl":
+        text = jsonl(CONTACT_ABANDONED | {"answered_at": written}, CONTACT_BLOCKED)
+    else:
+        text = (
+            "type,id,queue,offered_at,answered_at,blocked\n"
+            f"contact,C-3,Tech,2026-03-02T08:02:00Z,{written},\n"
+            "contact,C-2,Tech,2026-03-02T08:01:00Z,,yes\n"
+        )
+    path = write(tmp_path / "in" / f"contacts.{language}", text)
+    outcome = sync(store, source(tmp_path / "in"))
+    assert (outcome.records, outcome.skipped) == (1, 1)
+    assert rows(store, "contacts") == [CONTACT_BLOCKED_ROW]
+    line = 2 if language == "csv" else 1  # after the CSV header
+    assert store.sync_state("files").last_skipped_sample == f"{path}:{line}: {reason}"
+
+
+def test_a_json_number_is_not_a_time(store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "in" / "c.jsonl", jsonl(CONTACT_ABANDONED | {"answered_at": 1772438400}))
+    assert (sync(store, source(tmp_path / "in")).skipped, rows(store, "contacts")) == (1, [])
+    assert store.sync_state("files").last_skipped_sample == (
+        f"{path}:1: answered_at: expected an ISO-8601 time with offset or Z, got 1772438400"
+    )
+
+
+# hold_s, wrap_up_s, blocked as CSV cells, and the values stored (or the reason the record is skipped).
+CSV_NUMBERS = [
+    ("12.5", "30", "TRUE", (12.5, 30.0, 1)),
+    ("1e3", " 7 ", " yes ", (1000.0, 7.0, 1)),
+    ("1_0", "0", "No", (10.0, 0.0, 0)),
+    ("0", "0", "1", (0.0, 0.0, 1)),
+    ("nan", "0", "0", "hold_s: expected a number, got 'nan'"),
+    ("inf", "0", "0", "hold_s: expected a number, got 'inf'"),
+    ("-2", "0", "0", "hold_s: expected seconds ≥ 0, got '-2'"),
+    ("2", "1e400", "0", "wrap_up_s: expected a number, got '1e400'"),
+    ("2", "x", "0", "wrap_up_s: expected a number, got 'x'"),
+    ("2", "3", "maybe", "blocked: expected true/false/1/0/yes/no, got 'maybe'"),
+]
+
+
+@pytest.mark.parametrize(("hold", "wrap", "blocked", "expected"), CSV_NUMBERS, ids=[repr(c[:3]) for c in CSV_NUMBERS])
+def test_csv_numbers_and_booleans(
+    store: Store, tmp_path: Path, hold: str, wrap: str, blocked: str, expected: tuple | str
+) -> None:
+    path = write(
+        tmp_path / "in" / "c.csv",
+        f"id,queue,offered_at,hold_s,wrap_up_s,blocked\nC-1,Q,2026-03-02T08:00:00Z,{hold},{wrap},{blocked}\n",
+    )
+    sync(store, source(tmp_path / "in", record_type="contact"))
+    if isinstance(expected, str):
+        assert store.sync_state("files").last_skipped_sample == f"{path}:2: {expected}"
+        assert rows(store, "contacts") == []
+    else:
+        (row,) = rows(store, "contacts")
+        assert (row["hold_s"], row["wrap_up_s"], row["blocked"]) == expected
+
+
+# agent_replies and reopens as CSV cells and as JSON values; None: the record is skipped.
+COUNTS = [
+    ("3", 3, 3),
+    ("+3", 3, None),
+    ("3.0", 3, None),
+    ("\u0663", 3, None),  # ARABIC-INDIC DIGIT THREE: Python reads it as 3, and so did the files source before
+    (" 4 ", 4, None),
+    ("-1", None, None),
+    ("9223372036854775807", 9223372036854775807, 9223372036854775807),  # SQLite's largest integer
+    ("9223372036854775808", None, None),
+    ("18446744073709551617", None, None),  # beyond 64 bits: orjson reads it as a float, the files source must not
+]
+
+
+@pytest.mark.parametrize(("written", "from_csv", "from_json"), COUNTS, ids=[c[0] for c in COUNTS])
+def test_counts_from_csv_and_json(
+    store: Store, tmp_path: Path, written: str, from_csv: int | None, from_json: int | None
+) -> None:
+    write(tmp_path / "in" / "a.csv", f"id,queue,status,created_at,reopens\nA,Q,open,2026-03-02T10:00:00Z,{written}\n")
+    # In JSON the digits are written as a number literal, anything else as a string.
+    literal = written if written.lstrip("-").isdigit() and written.isascii() else json.dumps(written)
+    write(tmp_path / "in" / "b.jsonl", json.dumps(GOOD_B).removesuffix("}") + f', "reopens": {literal}}}\n')
+    outcome = sync(store, source(tmp_path / "in", record_type="case"))
+    found = {r["id"]: r["reopens"] for r in rows(store, "cases")}
+    assert found.get("A") == from_csv and found.get("B") == from_json
+    assert outcome.skipped == (from_csv is None) + (from_json is None)
+
+
+def test_json_numbers_beyond_64_bits_are_read_exactly(store: Store, tmp_path: Path) -> None:
+    # orjson reads integers beyond 64 bits as floats; the standard library keeps them exact, and decides.
+    path = write(
+        tmp_path / "in" / "big.jsonl",
+        json.dumps(GOOD_A).replace('"A"', "18446744073709551617")
+        + "\n"
+        + json.dumps(CONTACT_BLOCKED).removesuffix("}")
+        + ', "hold_s": 1'
+        + "0" * 400
+        + "}\n"
+        + json.dumps(GOOD_B).removesuffix("}")
+        + ', "reopens": 18446744073709551617}\n',
+    )
+    outcome = sync(store, source(tmp_path / "in"))
+    assert (outcome.records, outcome.skipped) == (1, 2)
+    assert [r["id"] for r in rows(store, "cases")] == ["18446744073709551617"]
+    with_reasons = store.sync_state("files").last_skipped_sample
+    assert with_reasons == f"{path}:3: reopens: whole number too large: 18446744073709551617"
+    assert rows(store, "contacts") == []
+
+
+def test_csv_lines_split_at_commas_follow_the_csv_module(store: Store, tmp_path: Path) -> None:
+    # Lines without quotes are split at their commas; what csv.reader would refuse or read differently still goes to
+    # it: a cell longer than its field limit, a carriage return inside a line. Blank lines and CRLF ends are fine.
+    long_subject = "x" * 140_000
+    path = write(
+        tmp_path / "in" / "cases.csv",
+        "id,queue,status,created_at,subject\r\n"
+        "\r\n"
+        f"L,Q,open,2026-03-02T10:00:00Z,{long_subject}\r\n"
+        "A,Q,open,2026-03-02T10:00:00Z,plain; no quotes\r\n"
+        "\n"
+        'B,Q,open,2026-03-02T10:00:00Z,"quoted, with a comma"\n'
+        "C,Q,open,2026-03-02T10:00:00Z,a\rb\n"
+        "D,Q,open,2026-03-02T10:00:00Z,\n",
+    )
+    outcome = sync(store, source(tmp_path / "in", record_type="case"))
+    assert (outcome.records, outcome.skipped) == (3, 2)
+    assert [(r["id"], r["subject"]) for r in rows(store, "cases")] == [
+        ("A", "plain; no quotes"),
+        ("B", "quoted, with a comma"),
+        ("D", None),
+    ]
+    state = store.sync_state("files")
+    assert state.skipped_total == 2
+    assert state.last_skipped_sample.startswith(f"{path}:7: malformed CSV: new-line character seen in unquoted field")

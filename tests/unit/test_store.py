@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shiftboard import store as store_module
 from shiftboard.model import AgentState, Batch, Case, Contact, Rating
 from shiftboard.store import SCHEMA_VERSION, Store, StoreError
 
@@ -144,3 +145,31 @@ def test_readers_open_read_only_and_cannot_write(tmp_path: Path):
 def test_reader_of_a_missing_cache_says_to_start_the_collector(tmp_path: Path):
     with pytest.raises(StoreError, match="does not exist"):
         Store(tmp_path / "nope.sqlite", readonly=True)
+
+
+def test_a_large_batch_lands_whole_and_in_order_across_multi_row_statements(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    # 1,234 contacts: two whole statements of 500 and 234 left over, one by one. Contact "7" comes again in the
+    # second statement and "1230" again among the leftovers: the later one wins, as in the file.
+    monkeypatch.setattr(store_module, "MULTI_ROWS", 500)
+    contacts = [Contact("src", str(n), "Billing", 1000.0 + n) for n in range(1234)]
+    contacts[600] = Contact("src", "7", "Tech", 5.0, agent="bo")
+    contacts[1233] = Contact("src", "1230", "Sales", 6.0, blocked=True)
+    agents = [AgentState("src", "bo", "busy", float(n), None, ("a", "b")) for n in range(1100)]
+    store.write_batch("src", "files", Batch(contacts=contacts, agent_states=agents), {"offset": 1}, at=1.0)
+
+    assert store.counts()["contacts"] == 1232  # 1,234 records, two of them repeat a key
+    by_id = {r["id"]: dict(r) for r in store.query("SELECT id, queue, offered_at, agent, blocked FROM contacts")}
+    assert by_id["7"] == {"id": "7", "queue": "Tech", "offered_at": 5.0, "agent": "bo", "blocked": 0}
+    assert by_id["1230"] == {"id": "1230", "queue": "Sales", "offered_at": 6.0, "agent": None, "blocked": 1}
+    assert by_id["599"]["offered_at"] == 1599.0
+    assert "600" not in by_id
+    assert by_id["1232"]["offered_at"] == 2232.0
+    # The indexes agree with the table: the 1,232 offered times through the covering index.
+    offered = [r[0] for r in store.query("SELECT offered_at FROM contacts INDEXED BY contacts_offered ORDER BY 1")]
+    assert offered[:2] == [5.0, 6.0] and len(offered) == 1232
+    assert store.query("PRAGMA integrity_check")[0][0] == "ok"
+    assert store.query("SELECT COUNT(*), MIN(since), MAX(since) FROM agent_states")[0][:] == (1100, 0.0, 1099.0)
+    assert {r[0] for r in store.query("SELECT DISTINCT queues FROM agent_states")} == {'["a", "b"]'}
+    assert store.sync_state("src").records_total == 1234 + 1100
