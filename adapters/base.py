@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -125,6 +126,12 @@ class Adapter(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        """Wait before the next poll: ``seconds``, or until ``stop`` is set. A source that can tell cheaply when it
+        has something new (a local file grew) returns as soon as it does, so the change need not wait a full
+        interval."""
+        stop.wait(seconds)
 
     def secret(self, what: str = "token") -> str:
         """Read the source's token from ``token_env`` or ``token_file``; never from the config file itself."""

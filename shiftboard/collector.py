@@ -171,7 +171,10 @@ class Collector:
                 return
             if self.on_sync is not None:
                 self.on_sync(outcome)
-            stop.wait(runner.next_delay())
+            if runner.failures:
+                stop.wait(runner.next_delay())  # backing off: no early wake-up
+            else:
+                runner.adapter.wait(stop, runner.next_delay())
 
     def _fail(self, error: StoreError, stop: threading.Event) -> None:
         log.error("cache write failed: %s", error)

@@ -828,3 +828,28 @@ def test_csv_lines_split_at_commas_follow_the_csv_module(store: Store, tmp_path:
     state = store.sync_state("files")
     assert state.skipped_total == 2
     assert state.last_skipped_sample.startswith(f"{path}:7: malformed CSV: new-line character seen in unquoted field")
+
+
+def test_a_running_collector_reads_an_appended_line_long_before_its_interval(store: Store, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    path = write(tmp_path / "feed.jsonl", "")
+    settings = source(tmp_path, "*.jsonl", interval_s=3600)  # without the watch, the next poll is an hour away
+    stop = threading.Event()
+    collector = Collector(store, [settings])
+    runner = threading.Thread(target=collector.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while store.sync_state(settings.name) is None:  # the first poll (of the empty file) has committed
+            assert time.monotonic() < deadline, "the first poll never committed"
+            time.sleep(0.01)
+        append(path, jsonl({"type": "contact", "id": "w1", "queue": "Billing", "offered_at": "2026-11-23T01:00:00Z"}))
+        while not rows(store, "contacts"):
+            assert time.monotonic() < deadline, "the appended line was not read"
+            time.sleep(0.01)
+        assert [r["id"] for r in rows(store, "contacts")] == ["w1"]
+    finally:
+        stop.set()
+        runner.join(10)
