@@ -751,17 +751,17 @@ def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) 
 
 def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], settings: MetricsSettings) -> None:
     # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
-    for queue, channel, blocked, count in conn.execute(
-        """SELECT queue, channel, blocked, COUNT(*) FROM contacts WHERE offered_at >= :since AND offered_at < :at
-           GROUP BY queue, channel, blocked""",
+    # Two sort keys, not three (blocked summed): the sort of the window's rows is most of this query's cost.
+    for queue, channel, count, blocked in conn.execute(
+        """SELECT queue, channel, COUNT(*), SUM(blocked != 0) FROM contacts
+           WHERE offered_at >= :since AND offered_at < :at GROUP BY queue, channel""",
         p,
     ):
         acc = contacts[queue]
-        if blocked:
-            acc.blocked += count
-        else:
-            acc.offered += count
-            acc.by_channel[channel] += count
+        acc.blocked += blocked
+        if count > blocked:
+            acc.offered += count - blocked
+            acc.by_channel[channel] += count - blocked
     for queue, answered, wait in conn.execute(
         """SELECT queue, answered_at < :at,
                   CASE WHEN answered_at < :at THEN answered_at ELSE abandoned_at END - offered_at
