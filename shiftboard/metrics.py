@@ -883,33 +883,36 @@ def _in_range(select: str, bounds: str, replied: str = "", order: str = "") -> s
 
 #: Not replied to before ``at``: the first-reply target still applies.
 _UNREPLIED = "AND (first_reply_at IS NULL OR first_reply_at >= :at)"
-_BACKLOG_RANGES = "SELECT " + ",\n".join(
-    (
-        _in_range("SELECT MIN(created_at)", "created_at <= :last"),
-        _in_range("SELECT COUNT(*)", "created_at > :under_1h AND created_at <= :last"),
-        _in_range("SELECT COUNT(*)", "created_at > :under_4h AND created_at <= :under_1h"),
-        _in_range("SELECT COUNT(*)", "created_at > :under_24h AND created_at <= :under_4h"),
-        # breached = created ≤ the resolution cutoff, or not replied to and created ≤ the first-reply cutoff
-        _in_range("SELECT COUNT(*)", "created_at <= :breached_res"),
-        _in_range("SELECT COUNT(*)", "created_at > :breached_res AND created_at <= :breached_first", _UNREPLIED),
-        # breached or at risk: the same with the at-risk cutoffs (each at least the breached one)
-        _in_range("SELECT COUNT(*)", "created_at > :breached_res AND created_at <= :near_res"),
-        _in_range("SELECT COUNT(*)", "created_at > :near_res AND created_at <= :near_first", _UNREPLIED),
-        # the earliest created of the cases not breached (resolution due soonest), and of those not replied to
-        _in_range(
-            "SELECT created_at",
-            "created_at > :breached_res AND created_at <= :last",
-            "AND NOT (created_at <= :breached_first AND (first_reply_at IS NULL OR first_reply_at >= :at))",
-            "ORDER BY created_at LIMIT 1",
-        ),
-        _in_range(
-            "SELECT created_at",
-            "created_at > :breached_any AND created_at <= :last",
-            _UNREPLIED,
-            "ORDER BY created_at LIMIT 1",
-        ),
-    )
+_BACKLOG_AGES = (
+    _in_range("SELECT MIN(created_at)", "created_at <= :last"),
+    _in_range("SELECT COUNT(*)", "created_at > :under_1h AND created_at <= :last"),
+    _in_range("SELECT COUNT(*)", "created_at > :under_4h AND created_at <= :under_1h"),
+    _in_range("SELECT COUNT(*)", "created_at > :under_24h AND created_at <= :under_4h"),
 )
+_BACKLOG_SLA = (
+    # breached = created ≤ the resolution cutoff, or not replied to and created ≤ the first-reply cutoff
+    _in_range("SELECT COUNT(*)", "created_at <= :breached_res"),
+    _in_range("SELECT COUNT(*)", "created_at > :breached_res AND created_at <= :breached_first", _UNREPLIED),
+    # breached or at risk: the same with the at-risk cutoffs (each at least the breached one)
+    _in_range("SELECT COUNT(*)", "created_at > :breached_res AND created_at <= :near_res"),
+    _in_range("SELECT COUNT(*)", "created_at > :near_res AND created_at <= :near_first", _UNREPLIED),
+    # the earliest created of the cases not breached (their resolution is due soonest), and of those among them
+    # not replied to (first reply due soonest); a priority without that target searches the empty (last, last]
+    _in_range(
+        "SELECT created_at",
+        "created_at > :unbreached_res_after AND created_at <= :last",
+        "AND NOT (created_at <= :breached_first AND (first_reply_at IS NULL OR first_reply_at >= :at))",
+        "ORDER BY created_at LIMIT 1",
+    ),
+    _in_range(
+        "SELECT created_at",
+        "created_at > :unbreached_first_after AND created_at <= :last",
+        _UNREPLIED,
+        "ORDER BY created_at LIMIT 1",
+    ),
+)
+#: Per queue and priority: the oldest case, the age buckets, then (priorities with a target) the SLA states.
+_BACKLOG_RANGES = {sla: "SELECT " + ",\n".join(_BACKLOG_AGES + (_BACKLOG_SLA if sla else ())) for sla in (False, True)}
 
 
 def _last_true(holds: Callable[[float], bool], lo: float, hi: float) -> float:
@@ -986,7 +989,10 @@ class _Cutoffs:
                     breached = self._last(lambda c, t=target: _due_within(t.due(c), self.at, 0.0))
                     near = self._last(lambda c, t=target: _due_within(t.due(c), self.at, self.risk_s))
                 cut[f"breached_{name}"], cut[f"near_{name}"] = breached, max(breached, near)
-            cut["breached_any"] = max(cut["breached_first"], cut["breached_res"])
+            cut["unbreached_res_after"] = cut["breached_res"] if resolution is not None else self.last
+            cut["unbreached_first_after"] = (
+                max(cut["breached_first"], cut["breached_res"]) if first is not None else self.last
+            )
             self._sla[priority] = cut
         return self._sla[priority]
 
@@ -1033,14 +1039,18 @@ def _read_backlog(
         sla = cut.sla(priority)
         params = {"at": at, "last": cut.last, "queue": queue, "priority": priority, **sla}
         params.update(under_1h=cut.under_1h, under_4h=cut.under_4h, under_24h=cut.under_24h)
-        row = conn.execute(_BACKLOG_RANGES, params).fetchone()
-        first_created, young, breached, near, free_res, free_first = row[0], row[1:4], row[4:6], row[6:8], *row[8:]
+        targeted = priority in cut.targets
+        row = conn.execute(_BACKLOG_RANGES[targeted], params).fetchone()
+        first_created, young = row[0], row[1:4]
         acc = cases[queue]
         if acc.oldest is None or first_created < acc.oldest:
             acc.oldest = first_created
         for bucket, count in zip(ages, young, strict=True):
             acc.by_age[bucket] += count
         acc.by_age["over_24h"] += total - sum(young)
+        if not targeted:
+            continue
+        breached, near, free_res, free_first = row[4:6], row[6:8], row[8], row[9]
         acc.sla_breached += sum(breached)
         acc.sla_at_risk += sum(near) - breached[1]
         acc.note_next_breach(cut.next_breach(priority, free_res, free_first))

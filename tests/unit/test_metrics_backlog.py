@@ -196,5 +196,6 @@ def test_cutoffs_without_a_case_that_qualifies_are_minus_infinity():
         "near_first": -math.inf,
         "breached_res": -math.inf,
         "near_res": -math.inf,
-        "breached_any": -math.inf,
+        "unbreached_res_after": cut.last,
+        "unbreached_first_after": cut.last,
     }
