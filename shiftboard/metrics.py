@@ -935,14 +935,19 @@ def _last_true(holds: Callable[[float], bool], lo: float, hi: float) -> float:
 class _Target:
     """One SLA target of a priority: when a case created at ``created`` is due (None: never)."""
 
-    __slots__ = ("add", "seconds")
+    __slots__ = ("calendar", "seconds")
 
     def __init__(self, seconds: float, calendar: BusinessCalendar | None) -> None:
         self.seconds = seconds
-        self.add = None if calendar is None else calendar.add_cached
+        self.calendar = calendar
 
-    def due(self, created: float) -> float | None:
-        return created + self.seconds if self.add is None else self.add(created, self.seconds)
+    def due(self, created: float, *, cached: bool = True) -> float | None:
+        """``cached``: remembered across refreshes (a case's due time); the cutoff searches ask about passing
+        moments and would only crowd that cache."""
+        if self.calendar is None:
+            return created + self.seconds
+        add = self.calendar.add_cached if cached else self.calendar.add
+        return add(created, self.seconds)
 
 
 class _Cutoffs:
@@ -986,8 +991,8 @@ class _Cutoffs:
             for name, target in (("first", first), ("res", resolution)):
                 breached = near = -math.inf
                 if target is not None:
-                    breached = self._last(lambda c, t=target: _due_within(t.due(c), self.at, 0.0))
-                    near = self._last(lambda c, t=target: _due_within(t.due(c), self.at, self.risk_s))
+                    breached = self._last(lambda c, t=target: _due_within(t.due(c, cached=False), self.at, 0.0))
+                    near = self._last(lambda c, t=target: _due_within(t.due(c, cached=False), self.at, self.risk_s))
                 cut[f"breached_{name}"], cut[f"near_{name}"] = breached, max(breached, near)
             cut["unbreached_res_after"] = cut["breached_res"] if resolution is not None else self.last
             cut["unbreached_first_after"] = (
