@@ -860,12 +860,14 @@ def _read_cases(
 # creation time on its side, found by bisection with the very float arithmetic of the definitions, so the counts
 # equal a case-by-case evaluation exactly.
 
+#: Open, as the partial indexes of migration 3 spell it (a query must repeat it to use them).
+_OPEN = "(status = 'new' OR status = 'open' OR status = 'pending' OR status = 'on_hold')"
 _BACKLOG_COUNTS = f"""
 SELECT queue, status, priority, channel, COUNT(*) FROM cases INDEXED BY cases_open_counts
-WHERE status IN {OPEN_SQL} AND created_at < :at GROUP BY queue, status, priority, channel"""
+WHERE {_OPEN} AND created_at < :at GROUP BY queue, status, priority, channel"""
 _BACKLOG_ASSIGNEES = f"""
 SELECT queue, assignee, COUNT(*) FROM cases INDEXED BY cases_open_assignee
-WHERE status IN {OPEN_SQL} AND created_at < :at GROUP BY queue, assignee"""
+WHERE {_OPEN} AND created_at < :at GROUP BY queue, assignee"""
 _BACKLOG_OLDEST = f"""
 SELECT MIN(created_at) FROM cases INDEXED BY cases_open_cover WHERE status IN {OPEN_SQL} AND created_at < :at"""
 #: Cases open at ``at`` that are solved or closed now: counted as "open", one by one (few, and only when rewound).
@@ -877,7 +879,7 @@ WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND sta
 def _in_range(select: str, bounds: str, replied: str = "", order: str = "") -> str:
     # One queue and priority of the open cases created in (low, high]: one range of cases_open_sla. Each bound is a
     # single term (the cutoffs are at most :last, the last moment before ``at``) so that SQLite stops at the high one.
-    return f"""({select} FROM cases INDEXED BY cases_open_sla WHERE status IN {OPEN_SQL} AND queue = :queue
+    return f"""({select} FROM cases INDEXED BY cases_open_sla WHERE {_OPEN} AND queue = :queue
         AND priority = :priority AND {bounds} {replied} {order})"""
 
 

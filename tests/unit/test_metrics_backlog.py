@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shiftboard import metrics
 from shiftboard.business_hours import BusinessCalendar
 from shiftboard.config import BusinessHours, MetricsSettings
 from shiftboard.metrics import _Cutoffs, compute
-from shiftboard.model import Batch, Case
+from shiftboard.model import OPEN_STATUSES, Batch, Case
 
 m, h, d = 60.0, 3600.0, 86400.0
 #: Monday 2026-03-23 08:20 UTC: business hours (Mon–Fri 08–18 UTC) opened 20 minutes ago.
@@ -199,3 +200,8 @@ def test_cutoffs_without_a_case_that_qualifies_are_minus_infinity():
         "unbreached_res_after": cut.last,
         "unbreached_first_after": cut.last,
     }
+
+
+def test_the_open_test_of_the_backlog_indexes_names_every_open_status():
+    spelt = "(" + " OR ".join(f"status = '{status}'" for status in OPEN_STATUSES) + ")"
+    assert spelt == metrics._OPEN
