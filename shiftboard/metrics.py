@@ -17,7 +17,7 @@ import json
 import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -37,6 +37,9 @@ SNAPSHOT_MAX_AGE_S = 600.0
 STAFFING_WINDOW_S = 3600.0
 #: How many of the latest rating comments are shown.
 COMMENTS_SHOWN = 10
+#: Page cache of a read-only connection, KiB. The repeat-contact test seeks into the customer index once per contact
+#: offered today, scattered over its pages: with SQLite's default 2 MiB every refresh read them again.
+READ_CACHE_KIB = 32768
 AGE_BUCKETS = (("under_1h", 3600.0), ("1h_to_4h", 4 * 3600.0), ("4h_to_24h", 86400.0), ("over_24h", math.inf))
 POLICIES = (
     "answered_only",
@@ -339,8 +342,11 @@ class _Cases:
             self.by_age[bucket] += count
         if other.oldest is not None and (self.oldest is None or other.oldest < self.oldest):
             self.oldest = other.oldest
-        if other.next_breach is not None and (self.next_breach is None or other.next_breach < self.next_breach):
-            self.next_breach = other.next_breach
+        self.note_next_breach(other.next_breach)
+
+    def note_next_breach(self, seconds: float | None) -> None:
+        if seconds is not None and (self.next_breach is None or seconds < self.next_breach):
+            self.next_breach = seconds
 
     def figures(self, at: float) -> dict[str, Any]:
         """Case figures at ``at`` (deleted cases never count).
@@ -610,6 +616,8 @@ def compute(
     ratings[ALL] = _Ratings()
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
+        if store.readonly:  # a viewer's connection; a writer's has its own, larger cache
+            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         _read_contacts(conn, p, contacts, settings)
         _read_cases(conn, p, cases, settings, zone)
         cases[ALL] = _Cases()
@@ -743,17 +751,17 @@ def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) 
 
 def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], settings: MetricsSettings) -> None:
     # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
-    for queue, channel, blocked, count in conn.execute(
-        """SELECT queue, channel, blocked, COUNT(*) FROM contacts WHERE offered_at >= :since AND offered_at < :at
-           GROUP BY queue, channel, blocked""",
+    # Two sort keys, not three (blocked summed): the sort of the window's rows is most of this query's cost.
+    for queue, channel, count, blocked in conn.execute(
+        """SELECT queue, channel, COUNT(*), SUM(blocked != 0) FROM contacts
+           WHERE offered_at >= :since AND offered_at < :at GROUP BY queue, channel""",
         p,
     ):
         acc = contacts[queue]
-        if blocked:
-            acc.blocked += count
-        else:
-            acc.offered += count
-            acc.by_channel[channel] += count
+        acc.blocked += blocked
+        if count > blocked:
+            acc.offered += count - blocked
+            acc.by_channel[channel] += count - blocked
     for queue, answered, wait in conn.execute(
         """SELECT queue, answered_at < :at,
                   CASE WHEN answered_at < :at THEN answered_at ELSE abandoned_at END - offered_at
@@ -838,62 +846,239 @@ def _read_cases(
         acc.first_reply.append(first_reply - created)
         acc.first_reply_business.append(between(created, first_reply))
 
-    # The backlog: open at ``at`` = open now, or solved/closed at or after ``at`` (then counted as "open").
-    # One pass over the open cases (an index range each branch), aggregated here: cheaper than one GROUP BY per
-    # breakdown, and SLA due times need the business calendar anyway.
-    at = p["at"]
-    risk_s = settings.sla_at_risk_min * 60
-    add = calendar.add_cached
-    targets = {
-        priority: (
-            None if t.first_reply_min is None else t.first_reply_min * 60,
-            None if t.resolution_min is None else t.resolution_min * 60,
-            t.business_hours,
+    _read_backlog(conn, p["at"], cases, settings, calendar)
+
+
+# -- the backlog ----------------------------------------------------------------------------------------------------
+#
+# The backlog at ``at`` is the open cases created before it (an index of open cases) plus the cases solved or closed
+# at or after ``at`` (a range of the solved-at index; empty unless the board is rewound). Its figures are counted by
+# SQLite rather than case by case in Python: counts by status, priority and channel, and by assignee, are read in
+# index order (no sort); ages and SLA states are ranges of creation time per queue and priority, because every
+# figure of a case is a monotone function of its creation time: a case's age falls as it is created later, and a due
+# time (created + target, in calendar or business time) rises. ``_Cutoffs`` turns each boundary into the last
+# creation time on its side, found by bisection with the very float arithmetic of the definitions, so the counts
+# equal a case-by-case evaluation exactly.
+
+#: Open, as the partial indexes of migration 3 spell it (a query must repeat it to use them).
+_OPEN = "(status = 'new' OR status = 'open' OR status = 'pending' OR status = 'on_hold')"
+_BACKLOG_COUNTS = f"""
+SELECT queue, status, priority, channel, COUNT(*) FROM cases INDEXED BY cases_open_counts
+WHERE {_OPEN} AND created_at < :at GROUP BY queue, status, priority, channel"""
+_BACKLOG_ASSIGNEES = f"""
+SELECT queue, assignee, COUNT(*) FROM cases INDEXED BY cases_open_assignee
+WHERE {_OPEN} AND created_at < :at GROUP BY queue, assignee"""
+_BACKLOG_OLDEST = f"""
+SELECT MIN(created_at) FROM cases INDEXED BY cases_open_cover WHERE status IN {OPEN_SQL} AND created_at < :at"""
+#: Cases open at ``at`` that are solved or closed now: counted as "open", one by one (few, and only when rewound).
+_BACKLOG_SOLVED_LATER = f"""
+SELECT queue, priority, channel, assignee, created_at, first_reply_at FROM cases
+WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'"""
+
+
+def _in_range(select: str, bounds: str, replied: str = "", order: str = "") -> str:
+    # One queue and priority of the open cases created in (low, high]: one range of cases_open_sla. Each bound is a
+    # single term (the cutoffs are at most :last, the last moment before ``at``) so that SQLite stops at the high one.
+    return f"""({select} FROM cases INDEXED BY cases_open_sla WHERE {_OPEN} AND queue = :queue
+        AND priority = :priority AND {bounds} {replied} {order})"""
+
+
+#: Not replied to before ``at``: the first-reply target still applies.
+_UNREPLIED = "AND (first_reply_at IS NULL OR first_reply_at >= :at)"
+_BACKLOG_AGES = (
+    _in_range("SELECT MIN(created_at)", "created_at <= :last"),
+    _in_range("SELECT COUNT(*)", "created_at > :under_1h AND created_at <= :last"),
+    _in_range("SELECT COUNT(*)", "created_at > :under_4h AND created_at <= :under_1h"),
+    _in_range("SELECT COUNT(*)", "created_at > :under_24h AND created_at <= :under_4h"),
+)
+_BACKLOG_SLA = (
+    # breached = created ≤ the resolution cutoff, or not replied to and created ≤ the first-reply cutoff
+    _in_range("SELECT COUNT(*)", "created_at <= :breached_res"),
+    _in_range("SELECT COUNT(*)", "created_at > :breached_res AND created_at <= :breached_first", _UNREPLIED),
+    # breached or at risk: the same with the at-risk cutoffs (each at least the breached one)
+    _in_range("SELECT COUNT(*)", "created_at > :breached_res AND created_at <= :near_res"),
+    _in_range("SELECT COUNT(*)", "created_at > :near_res AND created_at <= :near_first", _UNREPLIED),
+    # the earliest created of the cases not breached (their resolution is due soonest), and of those among them
+    # not replied to (first reply due soonest); a priority without that target searches the empty (last, last]
+    _in_range(
+        "SELECT created_at",
+        "created_at > :unbreached_res_after AND created_at <= :last",
+        "AND NOT (created_at <= :breached_first AND (first_reply_at IS NULL OR first_reply_at >= :at))",
+        "ORDER BY created_at LIMIT 1",
+    ),
+    _in_range(
+        "SELECT created_at",
+        "created_at > :unbreached_first_after AND created_at <= :last",
+        _UNREPLIED,
+        "ORDER BY created_at LIMIT 1",
+    ),
+)
+#: Per queue and priority: the oldest case, the age buckets, then (priorities with a target) the SLA states.
+_BACKLOG_RANGES = {sla: "SELECT " + ",\n".join(_BACKLOG_AGES + (_BACKLOG_SLA if sla else ())) for sla in (False, True)}
+
+
+def _last_true(holds: Callable[[float], bool], lo: float, hi: float) -> float:
+    """The largest float x in [lo, hi] for which ``holds(x)``, given that it holds up to some point and not after
+    it; -inf when it does not hold at ``lo``. Bisection on floats: about 40 steps for a span of days."""
+    if not holds(lo):
+        return -math.inf
+    if holds(hi):
+        return hi
+    while True:  # holds(lo), not holds(hi)
+        mid = lo + (hi - lo) / 2
+        if mid <= lo or mid >= hi:
+            return lo
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+
+
+class _Target:
+    """One SLA target of a priority: when a case created at ``created`` is due (None: never)."""
+
+    __slots__ = ("calendar", "seconds")
+
+    def __init__(self, seconds: float, calendar: BusinessCalendar | None) -> None:
+        self.seconds = seconds
+        self.calendar = calendar
+
+    def due(self, created: float, *, cached: bool = True) -> float | None:
+        """``cached``: remembered across refreshes (a case's due time); the cutoff searches ask about passing
+        moments and would only crowd that cache."""
+        if self.calendar is None:
+            return created + self.seconds
+        add = self.calendar.add_cached if cached else self.calendar.add
+        return add(created, self.seconds)
+
+
+class _Cutoffs:
+    """The creation times that divide the open cases at ``at`` into age buckets and, for each priority with an SLA
+    target, breached / at risk / neither (see ``_Cases.figures``). Exact for creation times in [``lo``, ``at``]."""
+
+    def __init__(self, settings: MetricsSettings, calendar: BusinessCalendar, at: float, lo: float) -> None:
+        #: The last moment before ``at``: the latest creation time in the backlog, and the top of every cutoff.
+        self.last = math.nextafter(at, -math.inf)
+        self.at, self.lo = at, lo
+        self.risk_s = settings.sla_at_risk_min * 60
+        # A case of age exactly 1 h is in "1h_to_4h": under_1h is created after the last creation time aged ≥ 1 h.
+        self.under_1h, self.under_4h, self.under_24h = (
+            _last_true(lambda c, edge=edge: at - c >= edge, lo, self.last) for edge in (3600, 4 * 3600, 86400)
         )
-        for priority, t in settings.sla.items()
-    }
-    accs: dict[str, _Cases] = {}
-    for queue, status, priority, channel, assignee, created, first_reply in conn.execute(
-        f"""SELECT queue, status, priority, channel, assignee, created_at, first_reply_at FROM cases
-            WHERE status IN {OPEN_SQL} AND created_at < :at
-            UNION ALL
-            SELECT queue, 'open', priority, channel, assignee, created_at, first_reply_at FROM cases
-            WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'""",
-        p,
-    ):
-        acc = accs.get(queue) or accs.setdefault(queue, cases[queue])
+        self.targets: dict[str, tuple[_Target | None, _Target | None]] = {}
+        for priority, t in settings.sla.items():
+            business = calendar if t.business_hours else None
+            first = None if t.first_reply_min is None else _Target(t.first_reply_min * 60, business)
+            resolution = None if t.resolution_min is None else _Target(t.resolution_min * 60, business)
+            if first is not None or resolution is not None:
+                self.targets[priority] = (first, resolution)
+        self._sla: dict[str, dict[str, float]] = {}
+
+    def _last(self, holds: Callable[[float], bool]) -> float:
+        return _last_true(holds, self.lo, self.last)
+
+    def age_bucket(self, created: float) -> str:
+        if created > self.under_1h:
+            return "under_1h"
+        if created > self.under_4h:
+            return "1h_to_4h"
+        return "4h_to_24h" if created > self.under_24h else "over_24h"
+
+    def sla(self, priority: str) -> dict[str, float]:
+        """The cutoffs of one priority: breached_first / breached_res (due at or before ``at``) and near_first /
+        near_res (due within the at-risk time, or breached); -inf where the priority has no such target."""
+        if priority not in self._sla:
+            first, resolution = self.targets.get(priority, (None, None))
+            cut = {}
+            for name, target in (("first", first), ("res", resolution)):
+                breached = near = -math.inf
+                if target is not None:
+                    breached = self._last(lambda c, t=target: _due_within(t.due(c, cached=False), self.at, 0.0))
+                    near = self._last(lambda c, t=target: _due_within(t.due(c, cached=False), self.at, self.risk_s))
+                cut[f"breached_{name}"], cut[f"near_{name}"] = breached, max(breached, near)
+            cut["unbreached_res_after"] = cut["breached_res"] if resolution is not None else self.last
+            cut["unbreached_first_after"] = (
+                max(cut["breached_first"], cut["breached_res"]) if first is not None else self.last
+            )
+            self._sla[priority] = cut
+        return self._sla[priority]
+
+    def next_breach(self, priority: str, created_res: float | None, created_first: float | None) -> float | None:
+        """Seconds until the soonest due target, given the earliest creation times of the cases not breached
+        (``created_res``) and of those among them not replied to (``created_first``)."""
+        first, resolution = self.targets.get(priority, (None, None))
+        soonest = None
+        for target, created in ((resolution, created_res), (first, created_first)):
+            due = None if target is None or created is None else target.due(created)
+            if due is not None and (soonest is None or due - self.at < soonest):
+                soonest = due - self.at
+        return soonest
+
+
+def _due_within(due: float | None, at: float, seconds: float) -> bool:
+    # A case is breached when its target is due at or before ``at``, at risk when due at most ``seconds`` after it.
+    return due is not None and due - at <= seconds
+
+
+def _read_backlog(
+    conn: Any, at: float, cases: dict[str, _Cases], settings: MetricsSettings, calendar: BusinessCalendar
+) -> None:
+    """The backlog figures per queue (see ``_Cases.figures``)."""
+    p = {"at": at}
+    pairs: Counter[tuple[str, str]] = Counter()  # open cases per queue and priority
+    for queue, status, priority, channel, count in conn.execute(_BACKLOG_COUNTS, p):
+        acc = cases[queue]
+        acc.open += count
+        acc.by_status[status] += count
+        acc.by_priority[priority] += count
+        acc.by_channel[channel or UNKNOWN] += count
+        pairs[queue, priority] += count
+    for queue, assignee, count in conn.execute(_BACKLOG_ASSIGNEES, p):
+        cases[queue].by_assignee[assignee or UNASSIGNED] += count
+    solved_later = conn.execute(_BACKLOG_SOLVED_LATER, p).fetchall()
+    if not pairs and not solved_later:
+        return
+    oldest = conn.execute(_BACKLOG_OLDEST, p).fetchone()[0]
+    lo = min(c for c in (oldest, *(row[4] for row in solved_later)) if c is not None)
+    cut = _Cutoffs(settings, calendar, at, lo)
+    ages = ("under_1h", "1h_to_4h", "4h_to_24h")
+    for (queue, priority), total in sorted(pairs.items()):
+        sla = cut.sla(priority)
+        params = {"at": at, "last": cut.last, "queue": queue, "priority": priority, **sla}
+        params.update(under_1h=cut.under_1h, under_4h=cut.under_4h, under_24h=cut.under_24h)
+        targeted = priority in cut.targets
+        row = conn.execute(_BACKLOG_RANGES[targeted], params).fetchone()
+        first_created, young = row[0], row[1:4]
+        acc = cases[queue]
+        if acc.oldest is None or first_created < acc.oldest:
+            acc.oldest = first_created
+        for bucket, count in zip(ages, young, strict=True):
+            acc.by_age[bucket] += count
+        acc.by_age["over_24h"] += total - sum(young)
+        if not targeted:
+            continue
+        breached, near, free_res, free_first = row[4:6], row[6:8], row[8], row[9]
+        acc.sla_breached += sum(breached)
+        acc.sla_at_risk += sum(near) - breached[1]
+        acc.note_next_breach(cut.next_breach(priority, free_res, free_first))
+    for queue, priority, channel, assignee, created, first_reply in solved_later:
+        acc = cases[queue]
         acc.open += 1
-        acc.by_status[status] += 1
+        acc.by_status["open"] += 1
         acc.by_priority[priority] += 1
         acc.by_channel[channel or UNKNOWN] += 1
         acc.by_assignee[assignee or UNASSIGNED] += 1
-        age = at - created
-        acc.by_age[
-            "under_1h" if age < 3600 else "1h_to_4h" if age < 14400 else "4h_to_24h" if age < 86400 else "over_24h"
-        ] += 1
+        acc.by_age[cut.age_bucket(created)] += 1
         if acc.oldest is None or created < acc.oldest:
             acc.oldest = created
-        target = targets.get(priority)
-        if target is None:
-            continue
-        first_target, resolution_target, business = target
-        due = None
-        if first_target is not None and (first_reply is None or first_reply >= at):
-            due = add(created, first_target) if business else created + first_target
-        if resolution_target is not None:
-            other = add(created, resolution_target) if business else created + resolution_target
-            if other is not None and (due is None or other < due):
-                due = other
-        if due is None:
-            continue
-        remaining = due - at
-        if remaining <= 0:
+        sla = cut.sla(priority)
+        unreplied = first_reply is None or first_reply >= at
+        if created <= sla["breached_res"] or (unreplied and created <= sla["breached_first"]):
             acc.sla_breached += 1
-        else:
-            if remaining <= risk_s:
-                acc.sla_at_risk += 1
-            if acc.next_breach is None or remaining < acc.next_breach:
-                acc.next_breach = remaining
+            continue
+        if created <= sla["near_res"] or (unreplied and created <= sla["near_first"]):
+            acc.sla_at_risk += 1
+        acc.note_next_breach(cut.next_breach(priority, created, created if unreplied else None))
 
 
 _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}

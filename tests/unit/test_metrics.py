@@ -142,6 +142,23 @@ def test_repeat_contacts_within_the_window_inclusive(store):
     assert queues["all"]["contacts"]["repeat_contacts"] == 2
 
 
+def test_blocked_contacts_are_counted_apart_and_give_no_channel(store):
+    ingest(
+        store,
+        contacts=[
+            contact(1, T0 - 60, channel="voice", answered_at=T0 - 50),
+            contact(2, T0 - 50, channel="chat", blocked=True),  # chat only ever blocked: no "chat" entry
+            contact(3, T0 - 40, channel="chat", blocked=True),
+            contact(4, T0 - 30, queue="Sales", channel="chat", blocked=True),  # a queue with blocked tries only
+        ],
+    )
+    queues = compute(store, UTC_SETTINGS, T0, T0 - 3600)["queues"]
+    billing, sales = queues["Billing"]["contacts"], queues["Sales"]["contacts"]
+    assert (billing["offered"], billing["blocked"], billing["by_channel"]) == (1, 2, {"voice": 1})
+    assert (sales["offered"], sales["blocked"], sales["by_channel"]) == (0, 1, {})
+    assert queues["all"]["contacts"]["by_channel"] == {"voice": 1}
+
+
 def test_queue_override_applies_to_its_queue_only(store):
     settings = MetricsSettings(timezone="UTC", queues={"Billing": {"service_level_threshold_s": 30}})
     ingest(store, contacts=[contact(1, T0 - 100, answered_at=T0 - 75), contact(2, T0 - 100, queue="Sales")])
