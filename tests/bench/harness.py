@@ -195,6 +195,8 @@ class BoardSummary:
     errors: int
     locked: int
     durations: list[float]
+    #: Seconds between the starts of two refreshes: how often a viewer sees the figures move on.
+    gaps: list[float]
     max_gap: float
     late: int
     interval: float
@@ -208,8 +210,10 @@ def summarize_board(name: str, entries: list[dict[str, Any]], since: float, unti
     interval = window[0]["interval"] if window else 0.0
     errors = [e["error"] for e in window if e["error"]]
     max_gap, late = 0.0, 0
+    gaps = []
     for before, after in itertools.pairwise(window):
         gap = after["start"] - before["start"]
+        gaps.append(gap)
         max_gap = max(max_gap, gap)
         if gap > before["interval"] + before["duration"] + ON_TIME_SLACK_S:
             late += 1
@@ -219,6 +223,7 @@ def summarize_board(name: str, entries: list[dict[str, Any]], since: float, unti
         errors=len(errors),
         locked=sum(LOCKED in e for e in errors),
         durations=[e["duration"] for e in window],
+        gaps=gaps,
         max_gap=max_gap,
         late=late,
         interval=interval,

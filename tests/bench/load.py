@@ -265,6 +265,13 @@ def report(result: dict, command: str) -> str:
             f"- Refresh duration (read + show), all boards: p50 {fmt_s(percentile(durations, 50))}, p95 "
             f"{fmt_s(percentile(durations, 95))}, max {fmt_s(max(durations))}."
         )
+    gaps = [g for s in summaries for g in s.gaps]
+    if gaps:
+        lines.append(
+            f"- Time between two refreshes of one board (how often a viewer sees new figures), all boards: p50 "
+            f"{fmt_s(percentile(gaps, 50))}, p95 {fmt_s(percentile(gaps, 95))} (interval {REFRESH_S:g} s; a commit "
+            "starts a read sooner)."
+        )
     lines += [
         f"- Longest gap between two refreshes of one board: {fmt_s(max(s.max_gap for s in summaries))} "
         f"(interval {REFRESH_S:g} s); late refreshes (gap > interval + duration + {harness.ON_TIME_SLACK_S:g} s): "
