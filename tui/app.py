@@ -130,7 +130,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._reading = False
         self._read_again = False
         self._next_read: Timer | None = None
-        self._read_started = 0.0
+        self._read_began = 0.0
         #: Monotonic time before which a read caused by a commit waits (see READ_GAP_FACTOR).
         self._calm_until = 0.0
         self._first_paint_file = os.environ.get(FIRST_PAINT_ENV)
@@ -213,7 +213,7 @@ class ShiftboardApp(RewindActions, App[int]):
             self._next_read.stop()
             self._next_read = None
         self._reading = True
-        self._read_started = time.monotonic()
+        self._read_began = time.monotonic()
         self._read(self.moment())
 
     def read_soon(self) -> None:
@@ -277,7 +277,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._reading = False
         self.reads += 1
         now = time.monotonic()
-        self._calm_until = now + READ_GAP_FACTOR * (now - self._read_started)
+        self._calm_until = now + READ_GAP_FACTOR * (now - self._read_began)
         if self._read_again:
             self._read_again = False
             self.read_soon()

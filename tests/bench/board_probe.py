@@ -34,7 +34,7 @@ class ProbeApp(ShiftboardApp):
     """The board, recording each refresh to a JSON Lines log."""
 
     # Textual resolves a relative CSS_PATH from the module of the class that sets it; keep the board's own.
-    CSS_PATH = str(Path(board_app.__file__).parent / ShiftboardApp.CSS_PATH)
+    CSS_PATH = [str(Path(board_app.__file__).parent / path) for path in ShiftboardApp.CSS_PATH]
 
     def __init__(
         self, *args: object, log: IO[str], seconds: float, trace: IO[str] | None = None, **kwargs: object

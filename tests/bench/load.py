@@ -172,6 +172,9 @@ def run(minutes: float, boards: int, records: int, span_days: float) -> dict:
             "every board's first refresh",
             every=1.0,
         )
+        dead = [p for p in probes if p.popen.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{dead[0].name} exited before its first refresh: {dead[0].stderr_path.read_text()}")
 
         # Every board is up: now the million-record import starts, while they read.
         started = time.time()

@@ -71,6 +71,8 @@ def run(minutes: float, speed: float, every: float, trace: bool) -> dict:
         board = procs.start("board", harness.python_module("tests.bench.board_probe", *probe_args), folder)
         # The clock starts at the board's first refresh, so "RSS at start" is of a board that is up and showing.
         harness.wait_for(lambda: bool(harness.read_refreshes(log)) or board.popen.poll() is not None, 120, "the board")
+        if board.popen.poll() is not None:
+            raise RuntimeError(f"the board exited before its first refresh: {board.stderr_path.read_text()}")
 
         started = time.time()
         samples: list[dict] = []
