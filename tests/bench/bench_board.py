@@ -16,7 +16,7 @@ into.
 - CPU: the board process left open (refresh every 2 s) vs a bare app whose 2 s timer updates its label, utime+stime
   from /proc/<pid>/stat over 60 s (20 s when quick) after 5 s of settling; three boards: fixed at a moment (reads
   only on a commit), live viewer (recomputes every 2 s), live with the simulator collecting in-process.
-- memory: VmRSS of the live board collecting the simulator, at the start and end of 30 minutes (1 when quick).
+- memory over 30 minutes: bench_memory.py (run beside the others: it is mostly waiting).
 
 Run alone: ``python -m tests.bench.bench_board [--quick]``.
 """
@@ -45,9 +45,6 @@ from tests.bench import bench_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA_OPEN = 7_000
-#: How long the board is left open to measure its memory growth (the goal is stated over 30 minutes).
-MEMORY_MINUTES = 30.0
-MEMORY_MINUTES_QUICK = 1.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 BARE_APP = textwrap.dedent(
@@ -528,17 +525,6 @@ def run(quick: bool) -> list[dict]:
                     "note": f"{note_cache}; VmRSS {board_open['rss0']:.0f} → {board_open['rss1']:.0f} MB",
                 }
             )
-        minutes = MEMORY_MINUTES_QUICK if quick else MEMORY_MINUTES
-        long_open = left_open(opened[2][1], folder, minutes * 60.0)
-        rows.append(
-            {
-                "figure": f"memory of the live board collecting the simulator, over {minutes:g} min (VmRSS)",
-                "value": f"{long_open['rss0']:.0f} MB → {long_open['rss1']:.0f} MB "
-                f"({long_open['rss1'] - long_open['rss0']:+.1f} MB)",
-                "goal": "< 150 MB, growing < 5 MB over 30 min",
-                "note": f"{note_cache}; CPU {long_open['cpu_pct']:.2f} % of one core over the span",
-            }
-        )
     rows.append(
         {
             "figure": "load average during this module",

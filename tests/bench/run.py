@@ -3,7 +3,7 @@
 Each module exposes ``run(quick: bool) -> list[dict]`` whose rows have the keys figure, value, goal and note.
 Benchmarks report figures; they are not timed assertions in the test suite.
 
-    python -m tests.bench.run [--quick] [--only NAME] [--output docs/benchmarks.md]
+    python -m tests.bench.run [--quick] [--only NAME] [--skip NAME] [--output docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -59,11 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the largest sizes")
     parser.add_argument("--only", metavar="NAME", help="run only bench_NAME.py")
+    parser.add_argument("--skip", metavar="NAME", action="append", default=[], help="leave bench_NAME.py out")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if args.only:
         names = [n for n in names if n == f"bench_{args.only}"]
+    names = [n for n in names if n.removeprefix("bench_") not in args.skip]
     sections = []
     loads = [os.getloadavg()[0]]
     for name in names:
