@@ -1,10 +1,12 @@
 """The shiftboard board: reads the cache on a timer, shows a tile per figure, drills into the rows behind them.
 
 Single-process default: if no other process holds the cache's collector lock, the app runs the same Collector as
-``shiftboard collect`` in a worker thread and stops it on exit; otherwise it only reads. Reads use their own
-read-only connection in a worker thread that cannot overlap itself: each read schedules the next one when it ends
-(a chained timer), so a slow read delays the board rather than piling reads up. Ages tick every second from the
-last read without a new query.
+``shiftboard collect`` in a worker thread and stops it on exit; otherwise (or with ``sources = []``) it only reads.
+Reads use their own read-only connection in a worker thread that cannot overlap itself: each read schedules the
+next one when it ends (a chained timer), so a slow read delays the board rather than piling reads up. A thread
+watches ``PRAGMA data_version`` and starts a read soon after any commit; a board fixed at a moment with no source
+reads only then. Ages tick every second from the last read without a new query. The first read is started by
+``cli.run_board`` before Textual is imported (``first_read.py``).
 
 Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
 moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
@@ -429,7 +431,7 @@ class ShiftboardApp(RewindActions, App[int]):
         data = self.data
         at = data.at if data else self.moment()
         since = data.since if data else at
-        from shiftboard.tui.screens.rows import RowsScreen  # imported on first use: DataTable is not needed to start
+        from shiftboard.tui.screens.rows import RowsScreen  # imported on first use, not needed to start
 
         rows = drill(figure.drill, self.settings)
         self.push_screen(RowsScreen(rows, str(self.store.path), self.queue, since, at, self.zone, privacy=self.privacy))
