@@ -77,7 +77,8 @@ BARE_APP = textwrap.dedent(
 
 def _config(folder: Path, cache: Path, sources: str = "") -> Path:
     """A config for ``cache``; without ``sources`` (TOML tables) it says ``sources = []``: a viewer, no collector."""
-    path = folder / f"config-{cache.stem}.toml"
+    # A config with sources must not overwrite the viewer's config of the same cache (it did, in one run).
+    path = folder / f"config-{cache.stem}{'-sources' if sources else ''}.toml"
     sla = "".join(
         f"\n[metrics.sla.{p}]\nfirst_reply_min = {v['first_reply_min']}\nresolution_min = {v['resolution_min']}\n"
         + ("business_hours = true\n" if v.get("business_hours") else "")
