@@ -10,9 +10,7 @@ Run alone: ``python -m tests.bench.bench_ingest [--quick]``.
 from __future__ import annotations
 
 import csv
-import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 from shiftboard.adapters.files import FilesSettings
 from shiftboard.collector import Collector
 from shiftboard.store import Store
+from tests.bench import harness
 
 GOAL_RECORDS_PER_S = 50_000
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC).timestamp()
@@ -61,90 +60,15 @@ COLUMNS = [
 ]
 
 
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def mixed_records(count: int, seed: int = 7) -> list[dict]:
     """``count`` valid records of every type, as the dicts a user's export would hold."""
-    rng = random.Random(seed)
-    queues = ["Billing", "Tech", "Sales", "Returns", "VIP"]
-    agents = [f"agent{n}" for n in range(200)]
-    out: list[dict] = []
-    for n in range(count):
-        t = START + n * 0.5
-        roll = n % 10
-        if roll < 5:
-            answered = rng.random() < 0.85
-            out.append(
-                {
-                    "type": "contact",
-                    "id": f"k{n}",
-                    "queue": queues[n % 5],
-                    "channel": "voice" if n % 3 else "chat",
-                    "customer": f"+4930{rng.randrange(10**7):07d}",
-                    "agent": agents[n % 200] if answered else None,
-                    "offered_at": _iso(t),
-                    "answered_at": _iso(t + rng.randrange(1, 120)) if answered else None,
-                    "ended_at": _iso(t + 400) if answered else None,
-                    "abandoned_at": None if answered else _iso(t + rng.randrange(1, 90)),
-                    "blocked": False,
-                    "hold_s": float(rng.randrange(0, 60)),
-                    "wrap_up_s": float(rng.randrange(0, 90)),
-                }
-            )
-        elif roll < 8:
-            solved = rng.random() < 0.7
-            out.append(
-                {
-                    "type": "case",
-                    "id": f"c{n}",
-                    "queue": queues[n % 5],
-                    "status": "solved" if solved else "open",
-                    "priority": ("low", "normal", "high", "urgent")[n % 4],
-                    "channel": "email",
-                    "subject": f"Order {n} has not arrived, please help",
-                    "customer": f"customer{rng.randrange(50_000)}@example.com",
-                    "assignee": agents[n % 200],
-                    "created_at": _iso(t),
-                    "first_reply_at": _iso(t + 600),
-                    "solved_at": _iso(t + 7200) if solved else None,
-                    "updated_at": _iso(t + 7200),
-                    "agent_replies": rng.randrange(0, 5),
-                    "reopens": rng.randrange(0, 2),
-                }
-            )
-        elif roll == 8:
-            out.append(
-                {
-                    "type": "agent_state",
-                    "agent": agents[n % 200],
-                    "state": ("available", "busy", "wrap_up", "away", "offline")[n % 5],
-                    "since": _iso(t),
-                    "queues": queues[: 1 + n % 5],
-                }
-            )
-        else:
-            out.append(
-                {
-                    "type": "rating",
-                    "id": f"r{n}",
-                    "kind": "csat",
-                    "score": rng.randrange(1, 6),
-                    "scale_max": 5,
-                    "case_id": f"c{n - 1}",
-                    "queue": queues[n % 5],
-                    "rated_at": _iso(t),
-                    "comment": "Quick and friendly" if n % 2 else None,
-                }
-            )
-    return out
+    return list(harness.mixed_records(count, START, 0.5, seed=seed, solved_share=0.7, solve_after_s=7200))
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for row in rows:
-            out.write(json.dumps({k: v for k, v in row.items() if v is not None}) + "\n")
+            out.write(harness.jsonl_line(row))
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:

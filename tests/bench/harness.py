@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import signal
 import sqlite3
 import statistics
@@ -265,3 +266,90 @@ def write_config(folder: Path, *, speed: float, refresh_s: float, import_glob: P
         encoding="utf-8",
     )
     return config
+
+
+# -- records --------------------------------------------------------------------------------------------------
+
+#: The queues and agents the generated records use.
+QUEUES = ("Billing", "Tech", "Sales", "Returns", "VIP")
+AGENTS = tuple(f"agent{n}" for n in range(200))
+
+
+def iso(seconds: float) -> str:
+    """UTC ISO-8601 to the second, as exports write times."""
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mixed_records(
+    count: int, start: float, step: float, *, seed: int, solved_share: float, solve_after_s: float
+) -> Iterator[dict[str, Any]]:
+    """``count`` valid records, one every ``step`` seconds from ``start``: half contacts, 30 % cases, 10 % agent
+    states, 10 % ratings, as the dicts a user's export would hold (a field with no value is None). A case is solved
+    with probability ``solved_share``, ``solve_after_s`` after its creation; no time a record holds is more than
+    max(600, ``solve_after_s``) seconds after its own."""
+    rng = random.Random(seed)
+    for n in range(count):
+        t = start + n * step
+        roll = n % 10
+        queue = QUEUES[n % 5]
+        if roll < 5:
+            answered = rng.random() < 0.85
+            yield {
+                "type": "contact",
+                "id": f"k{n}",
+                "queue": queue,
+                "channel": "voice" if n % 3 else "chat",
+                "customer": f"+4930{rng.randrange(10**7):07d}",
+                "agent": AGENTS[n % 200] if answered else None,
+                "offered_at": iso(t),
+                "answered_at": iso(t + rng.randrange(1, 120)) if answered else None,
+                "ended_at": iso(t + 400) if answered else None,
+                "abandoned_at": None if answered else iso(t + rng.randrange(1, 90)),
+                "blocked": False,
+                "hold_s": float(rng.randrange(0, 60)),
+                "wrap_up_s": float(rng.randrange(0, 90)),
+            }
+        elif roll < 8:
+            solved = rng.random() < solved_share
+            yield {
+                "type": "case",
+                "id": f"c{n}",
+                "queue": queue,
+                "status": "solved" if solved else "open",
+                "priority": ("low", "normal", "high", "urgent")[n % 4],
+                "channel": "email",
+                "subject": f"Order {n} has not arrived, please help",
+                "customer": f"customer{rng.randrange(50_000)}@example.com",
+                "assignee": AGENTS[n % 200],
+                "created_at": iso(t),
+                "first_reply_at": iso(t + 600),
+                "solved_at": iso(t + solve_after_s) if solved else None,
+                "updated_at": iso(t + (solve_after_s if solved else 600)),
+                "agent_replies": rng.randrange(0, 5),
+                "reopens": rng.randrange(0, 2),
+            }
+        elif roll == 8:
+            yield {
+                "type": "agent_state",
+                "agent": AGENTS[n % 200],
+                "state": ("available", "busy", "wrap_up", "away", "offline")[n % 5],
+                "since": iso(t),
+                "queues": list(QUEUES[: 1 + n % 5]),
+            }
+        else:
+            yield {
+                "type": "rating",
+                "id": f"r{n}",
+                "kind": "csat",
+                "score": rng.randrange(1, 6),
+                "scale_max": 5,
+                "case_id": f"c{n - 1}",
+                "queue": queue,
+                "rated_at": iso(t),
+                "comment": "Quick and friendly" if n % 2 else None,
+            }
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One JSON Lines line of ``record``, leaving out fields with no value."""
+    return json.dumps({k: v for k, v in record.items() if v is not None}) + "\n"

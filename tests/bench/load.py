@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import shlex
 import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.bench import harness
@@ -36,82 +34,14 @@ REFRESH_S = 2.0
 SAMPLE_EVERY_S = 5.0
 
 
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def write_records(path: Path, count: int, end: float, span_s: float, seed: int = 11) -> None:
     """``count`` valid records (half contacts, 30 % cases, 10 % agent states, 10 % ratings) over the
     ``span_s`` seconds before ``end`` (every time they hold, replies and ends included, is at most ``end``), one JSON
     object per line, written as generated so memory stays small."""
-    rng = random.Random(seed)
-    queues = ["Billing", "Tech", "Sales", "Returns", "VIP"]
-    agents = [f"agent{n}" for n in range(200)]
     start = end - span_s - 1200  # the latest time written is 1200 s after a record's own time
-    step = span_s / count
+    records = harness.mixed_records(count, start, span_s / count, seed=seed, solved_share=0.97, solve_after_s=1200)
     with path.open("w", encoding="utf-8") as out:
-        for n in range(count):
-            t = start + n * step
-            roll = n % 10
-            queue = queues[n % 5]
-            if roll < 5:
-                answered = rng.random() < 0.85
-                row = {
-                    "type": "contact",
-                    "id": f"k{n}",
-                    "queue": queue,
-                    "channel": "voice" if n % 3 else "chat",
-                    "customer": f"+4930{rng.randrange(10**7):07d}",
-                    "offered_at": _iso(t),
-                    "blocked": False,
-                    "hold_s": float(rng.randrange(0, 60)),
-                    "wrap_up_s": float(rng.randrange(0, 90)),
-                }
-                if answered:
-                    row |= {"agent": agents[n % 200], "answered_at": _iso(t + rng.randrange(1, 120))}
-                    row["ended_at"] = _iso(t + 400)
-                else:
-                    row["abandoned_at"] = _iso(t + rng.randrange(1, 90))
-            elif roll < 8:
-                solved = rng.random() < 0.97
-                row = {
-                    "type": "case",
-                    "id": f"c{n}",
-                    "queue": queue,
-                    "status": "solved" if solved else "open",
-                    "priority": ("low", "normal", "high", "urgent")[n % 4],
-                    "channel": "email",
-                    "subject": f"Order {n} has not arrived, please help",
-                    "customer": f"customer{rng.randrange(50_000)}@example.com",
-                    "assignee": agents[n % 200],
-                    "created_at": _iso(t),
-                    "first_reply_at": _iso(t + 600),
-                    "updated_at": _iso(t + 600),
-                    "agent_replies": rng.randrange(0, 5),
-                    "reopens": rng.randrange(0, 2),
-                }
-                if solved:
-                    row["solved_at"] = _iso(t + 1200)
-            elif roll == 8:
-                row = {
-                    "type": "agent_state",
-                    "agent": agents[n % 200],
-                    "state": ("available", "busy", "wrap_up", "away", "offline")[n % 5],
-                    "since": _iso(t),
-                    "queues": queues[: 1 + n % 5],
-                }
-            else:
-                row = {
-                    "type": "rating",
-                    "id": f"r{n}",
-                    "kind": "csat",
-                    "score": rng.randrange(1, 6),
-                    "scale_max": 5,
-                    "case_id": f"c{n - 1}",
-                    "queue": queue,
-                    "rated_at": _iso(t),
-                }
-            out.write(json.dumps(row) + "\n")
+        out.writelines(harness.jsonl_line(record) for record in records)
 
 
 def write_config(folder: Path) -> Path:
