@@ -170,6 +170,12 @@ class ShiftboardApp(RewindActions, App[int]):
         if self._reader is not None:
             self._reader.close()
 
+    @property
+    def _frozen(self) -> bool:
+        """Fixed at a moment with no source of its own: no clock, age or source health moves, and only a commit
+        (which the change probe sees) can change a figure, so neither the refresh timer nor the tick has work."""
+        return self.at is not None and not self.sources
+
     def moment(self) -> float:
         """The moment the board shows: ``at`` when fixed, else now."""
         return self.at if self.at is not None else self.clock()
@@ -283,10 +289,8 @@ class ShiftboardApp(RewindActions, App[int]):
         if self._read_again:
             self._read_again = False
             self.read_soon()
-        elif self.at is None or self.sources or self.problem:
+        elif not self._frozen or self.problem:
             self._next_read = self.set_timer(self.refresh_s, self.read_now)
-        # else: a board fixed at a moment with no source of its own shows figures that only a commit can change,
-        # and the change probe catches every commit; reading again on a timer would recompute the same figures.
 
     def on_board_read(self, message: BoardRead) -> None:
         self.data = message.data
@@ -314,8 +318,8 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def tick(self) -> None:
         """Once a second: the clock, source ages and the ages on tiles move on without a new read."""
-        if self.at is not None and not self.sources and not isinstance(self.screen, WallScreen):
-            return  # a rewound viewer: no clock, no ages and no source health move
+        if self._frozen and not isinstance(self.screen, WallScreen):
+            return
         self.show_board(ticking_only=True)
 
     def show_board(self, *, ticking_only: bool = False) -> None:
