@@ -45,6 +45,8 @@ from tests.bench import bench_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA_OPEN = 7_000
+#: The ``[[sources]]`` table of a config whose board collects the built-in simulator in-process.
+SIMULATOR_SOURCE = '[[sources]]\nname = "simulator"\nkind = "simulator"\n'
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 BARE_APP = textwrap.dedent(
@@ -353,7 +355,7 @@ def freshness_simulator(folder: Path, seconds: float) -> tuple[list[float], floa
     from shiftboard.tui.app import ShiftboardApp
 
     cache = folder / "sim.sqlite"
-    config = _config(folder, cache, '[[sources]]\nname = "simulator"\nkind = "simulator"\n')
+    config = _config(folder, cache, SIMULATOR_SOURCE)
     settings = load_settings(config)
     lags: list[float] = []
     first: list[float] = []
@@ -435,7 +437,7 @@ def run(quick: bool) -> list[dict]:
         )
 
         empty = folder / "first-run.sqlite"
-        sim_config = _config(folder, empty, '[[sources]]\nname = "simulator"\nkind = "simulator"\n')
+        sim_config = _config(folder, empty, SIMULATOR_SOURCE)
         seconds, terminal = start_once(board_argv(sim_config, None), folder, timeout=120)
         terminal.stop()
         rows.append(
@@ -512,7 +514,7 @@ def run(quick: bool) -> list[dict]:
             ),
             (
                 "live board with the simulator collecting in-process (the default without config)",
-                board_argv(_config(folder, cache, '[[sources]]\nname = "simulator"\nkind = "simulator"\n'), None),
+                board_argv(_config(folder, cache, SIMULATOR_SOURCE), None),
             ),
         ]
         for label, argv in opened:

@@ -29,7 +29,7 @@ def run(quick: bool) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="shiftboard-bench-") as tmp:
         folder = Path(tmp)
         cache, built = bench_board.build_cache(folder)
-        config = bench_board._config(folder, cache, '[[sources]]\nname = "simulator"\nkind = "simulator"\n')
+        config = bench_board._config(folder, cache, bench_board.SIMULATOR_SOURCE)
         _, terminal = bench_board.start_once(bench_board.board_argv(config, None), folder)
         samples: list[tuple[float, float]] = []
         try:
