@@ -117,7 +117,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX cases_open_sla ON cases (queue, priority, created_at, first_reply_at, status)
         WHERE (status = 'new' OR status = 'open' OR status = 'pending' OR status = 'on_hold');
     """,
+    # 4: how many transactions have written each table (write_batch, prune), so a reader can keep what it computed
+    # from a table until that table changes (the backlog, shiftboard/metrics.py) instead of recomputing it after
+    # every commit: a source commits its sync state on every poll, most of them with no new record.
+    """
+    CREATE TABLE table_changes (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+    """,
 )
+_BUMP_CHANGES = "INSERT INTO table_changes (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1"
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -330,6 +337,7 @@ class Store:
             ):
                 if records:
                     self._upsert(conn, record_type, records)
+                    conn.execute(_BUMP_CHANGES, (_TABLES[record_type][0],))
             sample = batch.skipped_samples[-1] if batch.skipped_samples else None
             conn.execute(
                 """
@@ -403,6 +411,8 @@ class Store:
         with self.transaction() as conn:
             for table, sql in statements.items():
                 removed[table] = conn.execute(sql, (before,)).rowcount
+                if removed[table]:
+                    conn.execute(_BUMP_CHANGES, (table,))
         return removed
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -426,6 +436,13 @@ class Store:
                 yield self._conn
             finally:
                 self._conn.execute("COMMIT")
+
+    @staticmethod
+    def changes(conn: sqlite3.Connection, table: str) -> int:
+        """How many transactions have written ``table`` (0: never), read on ``conn`` inside ``read()``: equal
+        numbers mean the table is as it was."""
+        row = conn.execute("SELECT n FROM table_changes WHERE name = ?", (table,)).fetchone()
+        return row[0] if row else 0
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits to the cache (SQLite ``PRAGMA data_version``):

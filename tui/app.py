@@ -30,6 +30,7 @@ from textual.timer import Timer
 
 from shiftboard.collector import Collector, CollectorLock
 from shiftboard.config import Settings, SourceSettings
+from shiftboard.metrics import BacklogMemo
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.drills import drill
@@ -129,6 +130,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self.problem: str | None = None
         self.reads = 0
         self._reader: Store | None = None
+        self._memo = BacklogMemo()  # the backlog, kept across reads until it can have changed
         self._reading = False
         self._read_again = False
         self._next_read: Timer | None = None
@@ -275,7 +277,7 @@ class ShiftboardApp(RewindActions, App[int]):
                     return
             if self._reader is None:
                 self._reader = Store(self.store.path, readonly=True)
-            data = read_board(self._reader, self.settings, self.sources, at, now=self.clock())
+            data = read_board(self._reader, self.settings, self.sources, at, now=self.clock(), memo=self._memo)
         except Exception as error:  # shown in the header; the next read tries again
             self.post_message(BoardReadFailed(f"{type(error).__name__}: {error}"))
             return

@@ -38,13 +38,19 @@ class BoardData:
 
 
 def read_board(
-    store: Store, settings: Settings, sources: Sequence[SourceSettings], at: float, *, now: float | None = None
+    store: Store,
+    settings: Settings,
+    sources: Sequence[SourceSettings],
+    at: float,
+    *,
+    now: float | None = None,
+    memo: metrics.BacklogMemo | None = None,
 ) -> BoardData:
     """Compute every figure at ``at``, and each source's health at ``now`` (default ``at``): a rewound board still
-    says whether the cache is being filled today."""
+    says whether the cache is being filled today. ``memo``: the board's, kept across its reads of ``store``."""
     started = time.perf_counter()
     since = metrics.window_start(settings.metrics, at)
-    snapshot = metrics.compute(store, settings.metrics, at, since, costs=settings.costs)
+    snapshot = metrics.compute(store, settings.metrics, at, since, costs=settings.costs, memo=memo)
     states = {state.source: state for state in store.sync_states()}
     sources_health = [health(source, states.get(source.name), at if now is None else now) for source in sources]
     return BoardData(

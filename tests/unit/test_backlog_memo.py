@@ -1,0 +1,143 @@
+"""A board keeps its backlog between reads (``metrics.BacklogMemo``) and counts it again only when it can have
+changed: checked against a fresh count at moments up to and just before the kept backlog's horizon."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shiftboard.config import MetricsSettings
+from shiftboard.metrics import HORIZON_MARGIN_S, BacklogMemo, compute
+from shiftboard.model import Batch, Case, Contact
+from shiftboard.store import Store
+from tests.unit.test_metrics_backlog import AT, SETTINGS, h, m
+
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+def backlogs(figures: dict) -> dict:
+    """Every queue's case figures: the backlog and SLA parts are what a kept backlog supplies."""
+    return {queue: f["cases"] for queue, f in figures["queues"].items()}
+
+
+@st.composite
+def case_lists(draw):
+    count = draw(st.integers(0, 25))
+    cases = []
+    for i in range(count):
+        # Mostly open before AT; some created later, replied later or solved later, to move the horizon.
+        created = AT - draw(st.one_of(st.floats(-2 * h, 3 * 86400), st.sampled_from([0.0, h, 4 * h, 86400.0])))
+        replied = draw(st.one_of(st.none(), st.floats(created, AT + 6 * h)))
+        solved = draw(st.one_of(st.none(), st.floats(max(created, AT - h), AT + 6 * h)))
+        status = "solved" if solved is not None else draw(st.sampled_from(["new", "open", "pending", "on_hold"]))
+        cases.append(
+            Case(
+                "src",
+                str(i),
+                draw(st.sampled_from(["Mail", "Phone"])),
+                status,
+                draw(st.sampled_from(PRIORITIES)),
+                created,
+                first_reply_at=replied,
+                solved_at=solved,
+            )
+        )
+    return cases
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cases=case_lists(),
+    risk=st.sampled_from([0.0, 10.0, 30.0]),
+    later=st.lists(st.floats(0, 2 * 86400), max_size=6),
+)
+def test_a_kept_backlog_equals_a_fresh_count_until_its_horizon(cases, risk, later):
+    metrics = SETTINGS.model_copy(update={"sla_at_risk_min": risk})
+    with tempfile.TemporaryDirectory() as folder:
+        writer = Store(Path(folder) / "cache.sqlite")
+        writer.write_batch("src", "test", Batch(cases=cases), None, 0)
+        reader = Store(writer.path, readonly=True)
+        memo = BacklogMemo()
+        moments = sorted(AT + offset for offset in later)
+        at = AT
+        for step in range(8 + len(moments)):
+            kept = compute(reader, metrics, at, AT - h, memo=memo)
+            assert backlogs(kept) == backlogs(compute(reader, metrics, at, AT - h)), (step, at, memo.horizon)
+            # Next: a drawn moment, or just before the horizon (the last moment a kept backlog is used), or past it.
+            if moments:
+                at = max(at, moments.pop(0))
+            elif memo.horizon == float("inf"):
+                break
+            elif at < memo.horizon - HORIZON_MARGIN_S / 2:
+                at = memo.horizon - HORIZON_MARGIN_S / 2
+            else:
+                at = memo.horizon + 2 * HORIZON_MARGIN_S
+        reader.close()
+        writer.close()
+
+
+def test_the_backlog_is_counted_again_only_when_it_can_change(store):
+    # normal: resolution in 1440 min; the case turns 1 h old first, 50 minutes after AT.
+    store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "open", "normal", AT - 10 * m)]), None, 0)
+    reader = Store(store.path, readonly=True)
+    memo = BacklogMemo()
+    first = compute(reader, SETTINGS, AT, AT - h, memo=memo)
+    assert memo.horizon == AT + 50 * m - HORIZON_MARGIN_S
+    assert first["queues"]["Mail"]["cases"]["backlog"]["by_age"]["under_1h"] == 1
+
+    # Later, before the horizon: kept, with the oldest age and the next breach worked out from the new moment.
+    kept = compute(reader, SETTINGS, AT + 40 * m, AT - h, memo=memo)
+    assert memo.hits == 1
+    backlog = kept["queues"]["Mail"]["cases"]["backlog"]
+    assert backlog["oldest_age_s"] == 50 * m
+    sla = kept["queues"]["Mail"]["cases"]["sla"]
+    assert sla["next_breach_s"] == (AT - 10 * m + 1440 * m) - (AT + 40 * m)
+
+    # A sync that writes no case (a source's heartbeat) or only contacts keeps it.
+    store.write_batch("src", "test", Batch(), None, 1)
+    store.write_batch("src", "test", Batch(contacts=[Contact("src", "c1", "Mail", AT - m)]), None, 2)
+    compute(reader, SETTINGS, AT + 41 * m, AT - h, memo=memo)
+    assert memo.hits == 2
+
+    # A written case is counted at once.
+    store.write_batch("src", "test", Batch(cases=[Case("src", "2", "Mail", "new", "low", AT + 30 * m)]), None, 3)
+    fresh = compute(reader, SETTINGS, AT + 42 * m, AT - h, memo=memo)
+    assert memo.hits == 2
+    assert fresh["queues"]["Mail"]["cases"]["backlog"]["open"] == 2
+
+    # Past the horizon the first case is in 1h_to_4h; an earlier moment (rewound) is counted again too.
+    later = compute(reader, SETTINGS, AT + 50 * m, AT - h, memo=memo)
+    assert later["queues"]["Mail"]["cases"]["backlog"]["by_age"]["1h_to_4h"] == 1
+    compute(reader, SETTINGS, AT, AT - h, memo=memo)
+    assert memo.hits == 2
+    reader.close()
+
+
+def test_each_write_to_a_table_is_counted(store):
+    def changes(table: str) -> int:
+        with store.read() as conn:
+            return Store.changes(conn, table)
+
+    assert changes("cases") == 0
+    store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "solved", "low", AT - 9 * h)]), None, 0)
+    store.write_batch("src", "test", Batch(), None, 1)
+    assert (changes("cases"), changes("contacts")) == (1, 0)
+    store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "closed", "low", AT - 9 * h)]), None, 2)
+    assert changes("cases") == 2
+    store.prune(AT)  # deletes the closed case
+    assert changes("cases") == 3
+    store.prune(AT)  # nothing left to delete
+    assert changes("cases") == 3
+
+
+def test_other_settings_count_again(store):
+    store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "open", "urgent", AT - 10 * m)]), None, 0)
+    memo = BacklogMemo()
+    compute(store, SETTINGS, AT, AT - h, memo=memo)
+    other = MetricsSettings(timezone="UTC", sla={"urgent": {"first_reply_min": 5}})  # breached 5 minutes ago
+    figures = compute(store, other, AT + m, AT - h, memo=memo)
+    assert memo.hits == 0
+    assert figures["queues"]["Mail"]["cases"]["sla"]["breached"] == 1
