@@ -33,6 +33,7 @@ from shiftboard.config import Settings, SourceSettings
 from shiftboard.metrics import BacklogMemo
 from shiftboard.store import Store
 from shiftboard.text import clean
+from shiftboard.tui.cache_watch import watch_commits
 from shiftboard.tui.drills import drill
 from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
 from shiftboard.tui.first_read import FirstRead
@@ -53,7 +54,6 @@ COLLECTOR_STOP_S = 10.0
 #: ``PRAGMA data_version`` (microseconds) in a thread of its own, so it costs no screen work; a change starts a read
 #: at once, so a figure follows its source within this much plus one read, instead of waiting out the refresh
 #: interval.
-CHANGE_PROBE_S = 0.1
 #: When commits come faster than the board can read, a read that follows a commit waits this many times the last
 #: read's duration: a board then spends at most about a quarter of its time reading (and many boards on one machine
 #: share the CPU instead of queueing for it), while a fast read (tens of ms) delays a figure by no more than that.
@@ -241,21 +241,7 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def _probe_changes(self) -> None:
         """In its own thread and connection until the app stops: say when another connection commits."""
-        try:
-            probe = Store(self.store.path, readonly=True)
-        except Exception:  # the reads report what is wrong with the cache; the timed refresh still runs
-            return
-        try:
-            seen = probe.data_version()
-            while not self._stop.wait(CHANGE_PROBE_S):
-                version = probe.data_version()
-                if version != seen:
-                    seen = version
-                    self.post_message(CacheChanged())
-        except Exception:  # as above: a broken cache shows in the header through the reads
-            return
-        finally:
-            probe.close()
+        watch_commits(Path(self.store.path), self._stop, lambda: self.post_message(CacheChanged()))
 
     def on_cache_changed(self) -> None:
         self.read_soon()
