@@ -17,6 +17,7 @@ moment); keys from config go through ``set_keymap`` (every Binding has an id); a
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -133,6 +134,10 @@ class ShiftboardApp(RewindActions, App[int]):
         self._memo = BacklogMemo()  # the backlog, kept across reads until it can have changed
         self._reading = False
         self._read_again = False
+        #: Moments to read at, for the reader thread (None: stop). One long-lived thread rather than a Textual
+        #: worker per read: a worker's three state messages cost the screen more than the read itself.
+        self._read_requests: queue.SimpleQueue[float | None] = queue.SimpleQueue()
+        self._reader_thread = threading.Thread(target=self._read_loop, name="cache-reader", daemon=True)
         self._next_read: Timer | None = None
         self._read_began = 0.0
         #: Monotonic time before which a read caused by a commit waits (see READ_GAP_FACTOR).
@@ -162,6 +167,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._start_collector()
         self.set_interval(1.0, self.tick)
         threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
+        self._reader_thread.start()
         self.read_now()
 
     def on_unmount(self) -> None:
@@ -169,6 +175,9 @@ class ShiftboardApp(RewindActions, App[int]):
         self._stop.set()
         if self.collecting:
             self._collector_done.wait(COLLECTOR_STOP_S)
+        self._read_requests.put(None)
+        if self._reader_thread.is_alive():
+            self._reader_thread.join(COLLECTOR_STOP_S)  # a read in progress finishes before its connection closes
         if self._reader is not None:
             self._reader.close()
 
@@ -246,8 +255,15 @@ class ShiftboardApp(RewindActions, App[int]):
     def on_cache_changed(self) -> None:
         self.read_soon()
 
-    @work(thread=True, group="read", exit_on_error=False)
     def _read(self, at: float) -> None:
+        self._read_requests.put(at)
+
+    def _read_loop(self) -> None:
+        while (at := self._read_requests.get()) is not None:
+            self._read_at(at)
+
+    def _read_at(self, at: float) -> None:
+        """In the reader thread: read the board at ``at`` and post it (or why it failed) to the app."""
         try:
             first, self._first_read = self._first_read, None
             taken = first.take() if first is not None else None
