@@ -49,6 +49,11 @@ class SteadyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._pending = False
+        if not self._bindings_ready and self.is_attached:
+            # Footer shows no key until its screen first reports its bindings, and only then builds them: a second
+            # layout and render of the whole screen just after it first appears. The bindings are there already (a
+            # later change rebuilds the keys as usual).
+            self.set_reactive(Footer._bindings_ready, True)
         if self._bindings_ready:
             self._shown = self._keys(self.screen)
         for widget in super().compose():
