@@ -27,6 +27,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.timer import Timer
 
 from shiftboard.collector import Collector, CollectorLock
@@ -35,15 +36,12 @@ from shiftboard.metrics import BacklogMemo
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.cache_watch import watch_commits
-from shiftboard.tui.drills import drill
 from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
 from shiftboard.tui.first_read import FirstRead
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
-from shiftboard.tui.palette import BoardCommands
 from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
-from shiftboard.tui.screens.wall import WallScreen
 from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
 from shiftboard.tui.widgets.board_header import header_content
 
@@ -51,10 +49,6 @@ from shiftboard.tui.widgets.board_header import header_content
 ASCII_CSS = Path(__file__).with_name("ascii.tcss")
 #: Seconds to wait for the in-process collector to stop on exit before giving up on it.
 COLLECTOR_STOP_S = 10.0
-#: Seconds between checks whether a collector (this process's or another's) committed to the cache. A check is one
-#: ``PRAGMA data_version`` (microseconds) in a thread of its own, so it costs no screen work; a change starts a read
-#: at once, so a figure follows its source within this much plus one read, instead of waiting out the refresh
-#: interval.
 #: When commits come faster than the board can read, a read that follows a commit waits this many times the last
 #: read's duration: a board then spends at most about a quarter of its time reading (and many boards on one machine
 #: share the CPU instead of queueing for it), while a fast read (tens of ms) delays a figure by no more than that.
@@ -68,6 +62,12 @@ FIRST_PAINT_ENV = "SHIFTBOARD_BENCH_FIRST_PAINT"
 _HELP_FOLDED = frozenset(f"queue-{n}" for n in range(1, 10))
 
 
+def _board_commands() -> type[Provider]:
+    from shiftboard.tui.palette import BoardCommands  # imported when the palette first opens, not at start
+
+    return BoardCommands
+
+
 def _queue_bindings() -> list[BindingType]:
     bindings: list[BindingType] = [Binding("0", "queue(0)", "Queue n (0 all)", key_display="0-9", id="queue-all")]
     bindings += [Binding(str(n), f"queue({n})", f"Queue {n}", show=False, id=f"queue-{n}") for n in range(1, 10)]
@@ -79,7 +79,7 @@ class ShiftboardApp(RewindActions, App[int]):
 
     TITLE = "shiftboard"
     CSS_PATH = ["board.tcss", "wall.tcss"]
-    COMMANDS = App.COMMANDS | {BoardCommands}
+    COMMANDS = App.COMMANDS | {_board_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+p,colon", "command_palette", "Commands", show=False, id="palette"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -322,14 +322,14 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def tick(self) -> None:
         """Once a second: the clock, source ages and the ages on tiles move on without a new read."""
-        if self._frozen and not isinstance(self.screen, WallScreen):
+        if self._frozen and not self._on_wall:
             return
         self.show_board(ticking_only=True)
 
     def show_board(self, *, ticking_only: bool = False) -> None:
         if not self.screen_stack:
             return  # a read that arrives while the app closes has nothing left to show on
-        if isinstance(self.screen, WallScreen):
+        if self._on_wall:
             self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
         board = self._board_screen()
         if board is None or not (board.header.is_mounted and board.header.is_attached):
@@ -384,6 +384,11 @@ class ShiftboardApp(RewindActions, App[int]):
                 return self.get_key_display(binding)
         return binding_id
 
+    @property
+    def _on_wall(self) -> bool:
+        """Wall mode is in front (known by the wall screen's id, so its module need not be imported at start)."""
+        return self.screen.id == "wall"
+
     def _board_screen(self) -> BoardScreen | None:
         for screen in self.screen_stack:
             if isinstance(screen, BoardScreen):
@@ -396,7 +401,7 @@ class ShiftboardApp(RewindActions, App[int]):
         """Queue and rewind keys act on the board only (a drilled table keeps the queue and moment it was opened
         for); the wall key on the board and the wall."""
         if action == "wall":
-            return isinstance(self.screen, BoardScreen | WallScreen)
+            return isinstance(self.screen, BoardScreen) or self._on_wall
         return action not in ("queue", "rewind", "live") or isinstance(self.screen, BoardScreen)
 
     def action_refresh(self) -> None:
@@ -421,9 +426,11 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def action_wall(self) -> None:
         """Wall mode on (from the board) or off (from the wall)."""
-        if isinstance(self.screen, WallScreen):
+        if self._on_wall:
             self.pop_screen()
         else:
+            from shiftboard.tui.screens.wall import WallScreen  # imported on the first ``w``, not at start
+
             rotate_s = self.settings.board.wall_rotate_s
             self.push_screen(
                 WallScreen(rotate_s, bell=self.settings.board.bell, clock=self.clock, ascii_only=self.ascii_only)
@@ -439,6 +446,7 @@ class ShiftboardApp(RewindActions, App[int]):
         data = self.data
         at = data.at if data else self.moment()
         since = data.since if data else at
+        from shiftboard.tui.drills import drill  # imported on first use, like the rows screen
         from shiftboard.tui.screens.rows import RowsScreen  # imported on first use, not needed to start
 
         rows = drill(figure.drill, self.settings)

@@ -18,7 +18,8 @@ into.
   only on a commit), live viewer (recomputes every 2 s), live with the simulator collecting in-process.
 - memory over 30 minutes: bench_memory.py (run beside the others: it is mostly waiting).
 
-Run alone: ``python -m tests.bench.bench_board [--quick]``.
+Run alone: ``python -m tests.bench.bench_board [--quick]``; only the start-up figures, keeping the cache between runs:
+``python -m tests.bench.bench_board --only startup --folder /tmp/board-bench [--repeat 5]``.
 """
 
 from __future__ import annotations
@@ -385,6 +386,49 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.median(values):.0f} ms"
 
 
+def startup_rows(runs: dict[str, list[float]], note_cache: str) -> list[dict]:
+    """The start-up figures of ``startup``'s runs: board, bare app, CPU to first paint, and the ratio."""
+    rows: list[dict] = []
+    boards, bares = runs["board"], runs["bare"]
+    board_s, bare_s = statistics.median(boards), statistics.median(bares)
+    board_cpu, bare_cpu = statistics.median(runs["board_cpu"]), statistics.median(runs["bare_cpu"])
+    rows.append(
+        {
+            "figure": "start to first filled board, 1M cache (viewer, no source)",
+            "value": f"{board_s:.2f} s",
+            "goal": "< 1.0 s",
+            "note": f"median of {len(boards)} in a pty; runs: "
+            + ", ".join(f"{s:.2f}" for s in boards)
+            + f"; {note_cache}",
+        }
+    )
+    rows.append(
+        {
+            "figure": "bare Textual app with one Label, start to first paint",
+            "value": f"{bare_s:.2f} s",
+            "goal": "",
+            "note": "same pty, alternated with the board; runs: " + ", ".join(f"{s:.2f}" for s in bares),
+        }
+    )
+    rows.append(
+        {
+            "figure": "CPU seconds to first paint: board / bare app",
+            "value": f"{board_cpu:.2f} s / {bare_cpu:.2f} s (ratio {board_cpu / bare_cpu:.2f})",
+            "goal": "",
+            "note": "utime+stime of the process when it painted, medians; independent of the machine's load",
+        }
+    )
+    rows.append(
+        {
+            "figure": "start-up ratio board / bare app",
+            "value": f"{board_s / bare_s:.2f}",
+            "goal": "< 1.5",
+            "note": "medians above",
+        }
+    )
+    return rows
+
+
 def run(quick: bool) -> list[dict]:
     rows: list[dict] = []
     load = []
@@ -397,44 +441,7 @@ def run(quick: bool) -> list[dict]:
         note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
 
         load.append(os.getloadavg()[0])
-        runs = startup(folder, config, bare, 3 if quick else 5)
-        boards, bares = runs["board"], runs["bare"]
-        board_s, bare_s = statistics.median(boards), statistics.median(bares)
-        board_cpu, bare_cpu = statistics.median(runs["board_cpu"]), statistics.median(runs["bare_cpu"])
-        rows.append(
-            {
-                "figure": "start to first filled board, 1M cache (viewer, no source)",
-                "value": f"{board_s:.2f} s",
-                "goal": "< 1.0 s",
-                "note": f"median of {len(boards)} in a pty; runs: "
-                + ", ".join(f"{s:.2f}" for s in boards)
-                + f"; {note_cache}",
-            }
-        )
-        rows.append(
-            {
-                "figure": "bare Textual app with one Label, start to first paint",
-                "value": f"{bare_s:.2f} s",
-                "goal": "",
-                "note": "same pty, alternated with the board; runs: " + ", ".join(f"{s:.2f}" for s in bares),
-            }
-        )
-        rows.append(
-            {
-                "figure": "CPU seconds to first paint: board / bare app",
-                "value": f"{board_cpu:.2f} s / {bare_cpu:.2f} s (ratio {board_cpu / bare_cpu:.2f})",
-                "goal": "",
-                "note": "utime+stime of the process when it painted, medians; independent of the machine's load",
-            }
-        )
-        rows.append(
-            {
-                "figure": "start-up ratio board / bare app",
-                "value": f"{board_s / bare_s:.2f}",
-                "goal": "< 1.5",
-                "note": "medians above",
-            }
-        )
+        rows += startup_rows(startup(folder, config, bare, 3 if quick else 5), note_cache)
 
         empty = folder / "first-run.sqlite"
         sim_config = _config(folder, empty, SIMULATOR_SOURCE)
@@ -539,6 +546,50 @@ def run(quick: bool) -> list[dict]:
     return rows
 
 
+def run_startup(folder: Path, repeat: int) -> list[dict]:
+    """Only the start-up figures, on a 1M cache kept in ``folder``: built there the first time (~30 s), then reused,
+    so a change to start-up can be measured again in a minute."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cache, built_mark = folder / "board-1M.sqlite", folder / "board-1M.built"
+    if built_mark.exists():
+        note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (reused from {folder})"
+    else:
+        cache.unlink(missing_ok=True)  # a build that was interrupted
+        cache, built = build_cache(folder)
+        built_mark.write_text(f"{built:.0f} s\n", encoding="utf-8")
+        note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
+    config = _config(folder, cache)
+    bare = folder / "bare_app.py"
+    bare.write_text(BARE_APP, encoding="utf-8")
+    load = [os.getloadavg()[0]]
+    rows = startup_rows(startup(folder, config, bare, repeat), note_cache)
+    load.append(os.getloadavg()[0])
+    rows.append(
+        {
+            "figure": "load average during the start-up runs",
+            "value": ", ".join(f"{x:.1f}" for x in load),
+            "goal": "",
+            "note": f"{os.cpu_count()} CPUs, shared with other work",
+        }
+    )
+    return rows
+
+
 if __name__ == "__main__":
-    for result in run(quick="--quick" in sys.argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and shorter CPU windows")
+    parser.add_argument(
+        "--only", choices=["startup"], help="only the start-up figures (with --folder to keep the cache)"
+    )
+    parser.add_argument("--folder", type=Path, help="with --only startup: where the 1M cache is kept between runs")
+    parser.add_argument("--repeat", type=int, default=5, help="with --only startup: runs of each app (default 5)")
+    options = parser.parse_args()
+    if options.only == "startup":
+        with tempfile.TemporaryDirectory(prefix="shiftboard-bench-") as tmp:
+            results = run_startup(options.folder or Path(tmp), options.repeat)
+    else:
+        results = run(quick=options.quick)
+    for result in results:
         print(f"{result['figure']}: {result['value']} (goal {result['goal']}; {result['note']})")

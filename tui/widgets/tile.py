@@ -29,23 +29,33 @@ class Tile(Widget, can_focus=True):
         self.text = "—"
         self.state = State.NONE
         self.note: str | None = None
-        self.large = False
+        self._shown_subtitle: str | None = None
         self.border_title = Content(figure.label)
 
     def render(self) -> RenderResult:
-        if self.large:
+        # Large or compact is decided here, at the size being drawn: deciding it on every resize made each tile ask
+        # for a repaint of its own after the layout that sized it (a second render of the whole board at start-up).
+        inner = self.content_size
+        fits = inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
+        # Digits draws with box glyphs: --ascii keeps plain bold numbers.
+        if fits and not self.ascii_only and any(char.isdigit() for char in self.text):
             return Align(Digits(self.text, self.rich_style), "center")
         return Content(self.text).stylize("bold")
 
+    @property
+    def ascii_only(self) -> bool:
+        return getattr(self.app, "ascii_only", False)
+
     def on_mount(self) -> None:
-        self._fit()
+        self._subtitle()
 
     def on_resize(self) -> None:
-        self._fit()
+        if self.ascii_only:
+            self._subtitle()  # its length depends on the width (see _subtitle)
 
     def show(self, text: str, state: State, note: str | None = None) -> None:
         """Set the number, the state and the short second reading."""
-        ascii_only = getattr(self.app, "ascii_only", False)
+        ascii_only = self.ascii_only
         text, note = ascii_text(text, ascii_only), note and ascii_text(note, ascii_only)
         if (text, state, note) == (self.text, self.state, self.note):
             return
@@ -54,18 +64,16 @@ class Tile(Widget, can_focus=True):
             self.remove_class(_STATE_CLASSES[self.state], update=False)
             self.add_class(_STATE_CLASSES[state])
             self.state = state
-        self._fit()
+        self._subtitle()
         self.refresh()
 
-    def _fit(self) -> None:
-        """Large digits when the tile has three free lines and room for every glyph; compact text otherwise."""
-        ascii_only = getattr(self.app, "ascii_only", False)
+    def _subtitle(self) -> None:
+        """The state word, after the note when there is one, on the bottom border."""
+        ascii_only = self.ascii_only
         words = [part for part in (self.note, self.state.value) if part]
         subtitle = (" - " if ascii_only else " · ").join(words)
         if ascii_only and len(subtitle) > self.size.width - 6:
             subtitle = self.state.value  # Textual would cut it with "…": keep the state word whole instead
-        self.border_subtitle = Content(subtitle) if subtitle else None
-        inner = self.content_size
-        has_digits = any(char.isdigit() for char in self.text)
-        # Digits draws with box glyphs: --ascii keeps plain bold numbers.
-        self.large = not ascii_only and has_digits and inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
+        if subtitle != self._shown_subtitle:  # setting it repaints the tile, even to the same text
+            self._shown_subtitle = subtitle
+            self.border_subtitle = Content(subtitle) if subtitle else None
