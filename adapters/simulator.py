@@ -13,6 +13,8 @@ The model itself is in ``_contact_centre.py``. This module turns it into a sourc
   cursor re-simulates the run up to it without emitting, then carries on.
 - ``speed`` S makes S model seconds pass per wall second after the first fetch. Record times stay on the wall axis,
   so at S = 10 a 5-minute call lasts 30 wall seconds. The part simulated by the first fetch is always at speed 1.
+- Between polls the adapter waits for the model's next event rather than the full interval (but at least
+  :data:`MIN_POLL_GAP_S`), so a change in the model reaches the cache moments after it happens.
 - A run older than 48 h (or whose seed or parameters changed) is replaced by a new one. The old run's open cases
   are sent as deleted, its waiting and ongoing contacts as ended, its agents as offline; the new run then sends only
   what is open at the switch and what changes after it, so the cache's history is not counted twice.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,12 +51,19 @@ PAGE_SIZE = 20_000
 #: A run is replaced once ``at`` is this far past its origin.
 RUN_LIFETIME_S = 48 * 3600.0
 CURSOR_VERSION = 1
+#: Shortest wait between polls when the model's next event comes sooner than the interval: a change reaches the cache
+#: within this much of happening, and a busy model (a high ``speed``) is polled at most twice a second.
+MIN_POLL_GAP_S = 0.5
+#: A poll for an event comes this long after it: a fetch runs the model up to, not including, its moment.
+EVENT_MARGIN_S = 0.002
 
 
 class SimulatorSettings(SourceSettings):
     """Keys of a ``kind = "simulator"`` source."""
 
-    interval_s: float = Field(1.0, ge=1.0, description="Seconds between polls; the simulator is local and cheap.")
+    interval_s: float = Field(
+        1.0, ge=1.0, description="Longest wait between polls; the simulator also polls just after each model event."
+    )
     seed: int = Field(DEFAULT_SEED, description="Random seed: the same seed gives the same contact centre.")
     speed: float = Field(
         1.0, gt=0, le=3600, description="Model seconds per wall second after the first fetch (1 = real time)."
@@ -135,6 +145,19 @@ class SimulatorAdapter(Adapter):
         }
 
     # -- fetch --------------------------------------------------------------------------------------------
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        """Wait ``seconds`` or, when the model's next event comes sooner, until just after it."""
+        stop.wait(self.next_poll_in(seconds))
+
+    def next_poll_in(self, seconds: float) -> float:
+        """Seconds until the next poll: ``seconds``, or less when the run in memory (as the last fetch left it) has
+        an event due sooner; never under :data:`MIN_POLL_GAP_S`."""
+        run = self._run
+        if run is None or self._pending is not None:
+            return seconds
+        due = run.wall(run.next_event()) + EVENT_MARGIN_S - self.context.clock()
+        return min(seconds, max(MIN_POLL_GAP_S, due))
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         state = _valid(cursor)

@@ -14,6 +14,7 @@ import pytest
 from shiftboard.adapters import _contact_centre as model
 from shiftboard.adapters import simulator
 from shiftboard.adapters._contact_centre import Params, QueueSpec, simulate
+from shiftboard.adapters.base import AdapterContext
 from shiftboard.adapters.simulator import SimulatorAdapter, SimulatorSettings, run_origin
 from shiftboard.model import AGENT_STATES, CASE_STATUSES, OPEN_STATUSES, PRIORITIES, AgentState, Case, Contact
 
@@ -219,6 +220,33 @@ def test_a_future_at_does_not_make_the_realtime_model_sleep():
     adapter = SimulatorAdapter(settings())
     cursor = drain(adapter, None, future, {})
     assert cursor["done"] == future - run_origin(future)
+
+
+@pytest.mark.parametrize("speed", [1.0, 10.0])
+def test_polls_come_just_after_model_events_so_changes_are_fresh(speed: float):
+    """Polled when ``next_poll_in`` says (as ``wait`` does), a new contact or agent state reaches the cursor within
+    MIN_POLL_GAP_S of happening; a poll is never sooner than that after the last one, and nothing changes before a
+    longer wait is over."""
+    now = [AT + 10 * 3600]  # 12:00 local: a busy hour
+    adapter = SimulatorAdapter(settings(speed=speed), AdapterContext(clock=lambda: now[0]))
+    cursor = drain(adapter, None, now[0], {})
+    lags: list[float] = []
+    long_waits = 0
+    for _ in range(300):
+        wait = adapter.next_poll_in(60.0)
+        assert simulator.MIN_POLL_GAP_S <= wait <= 60.0
+        if wait > simulator.MIN_POLL_GAP_S + 0.01:  # held back by the model's next event: nothing changes before it
+            long_waits += 1
+            early = adapter.fetch(cursor, now[0] + wait - 0.005)
+            assert len(early.batch) == 0
+            cursor = early.cursor
+        before, now[0] = now[0], now[0] + wait
+        result = adapter.fetch(cursor, now[0])
+        cursor = result.cursor
+        lags += [now[0] - c.offered_at for c in result.batch.contacts if c.offered_at > before]
+        lags += [now[0] - s.since for s in result.batch.agent_states if s.since > before]
+    assert len(lags) > 50 and long_waits > 20
+    assert max(lags) <= simulator.MIN_POLL_GAP_S + simulator.EVENT_MARGIN_S + 1e-6
 
 
 def test_bad_cursors_start_a_new_run():
