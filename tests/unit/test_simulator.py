@@ -111,6 +111,28 @@ def test_incremental_fetches_equal_one_fetch(monkeypatch: pytest.MonkeyPatch):
     assert small == one_shot
 
 
+def test_the_first_fetch_comes_in_steps_of_model_time(first_fetch: dict):
+    """14 h of history in 4 h steps: each page holds only what changed within its step (so the process never holds
+    the whole history at once), and the pages together give what one fetch of it all gives (first_fetch)."""
+    adapter, cursor, pages, into = SimulatorAdapter(settings()), None, [], {}
+    while cursor is None or cursor["page"] is not None:
+        start = 0.0 if cursor is None else cursor["done"]
+        result = adapter.fetch(cursor, AT)
+        cursor = result.cursor
+        pages.append((start, cursor["done"], records(result.batch)))
+        into.update({key(r): astuple(r) for r in records(result.batch)})
+    assert [done for _, done, _ in pages] == [4 * 3600.0, 8 * 3600.0, 12 * 3600.0, AT - ORIGIN]
+    for start, done, batch in pages[1:]:
+        changed = [
+            max(t for t in (c.offered_at, c.answered_at, c.abandoned_at, c.ended_at) if t is not None) - ORIGIN
+            for c in batch
+            if isinstance(c, Contact)
+        ]
+        assert changed and start <= min(changed) and max(changed) < done
+    assert max(len(batch) for _, _, batch in pages) < len(first_fetch) / 2
+    assert into == first_fetch
+
+
 def test_a_restarted_process_continues_from_the_cursor_even_mid_page(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(simulator, "PAGE_SIZE", 1500)
     end = AT + 3600
@@ -252,8 +274,10 @@ def test_polls_come_just_after_model_events_so_changes_are_fresh(speed: float):
 def test_bad_cursors_start_a_new_run():
     early = ORIGIN + 12 * 3600 + 60
     for bad in ({"v": 0}, {"v": 1, "seed": 1, "params": {"queues": "x"}}, "junk"):
-        result = SimulatorAdapter(settings()).fetch(bad, early)  # type: ignore[arg-type]
-        assert result.cursor["v"] == 1 and result.cursor["done"] == early - ORIGIN and len(result.batch) > 0
+        adapter, into = SimulatorAdapter(settings()), {}
+        result = adapter.fetch(bad, early)  # type: ignore[arg-type]
+        assert result.cursor["v"] == 1 and result.cursor["clock"][0][1] == ORIGIN and len(result.batch) > 0
+        assert drain(adapter, result.cursor, early, into)["done"] == early - ORIGIN and into
 
 
 def test_settings_validate_queue_definitions():
