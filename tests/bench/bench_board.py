@@ -477,13 +477,15 @@ def run(quick: bool) -> list[dict]:
         empty = folder / "first-run.sqlite"
         sim_config = _config(folder, empty, SIMULATOR_SOURCE)
         seconds, terminal = start_once(board_argv(sim_config, None), folder, timeout=120)
+        history_s = seconds + simulator_synced(empty, terminal)
         terminal.stop()
         rows.append(
             {
                 "figure": "start to first filled board, first run with the simulator (empty cache)",
                 "value": f"{seconds:.2f} s",
                 "goal": "< 1.0 s",
-                "note": "includes the simulator's first fetch, which simulates from 12 h before UTC midnight (12–36 h)",
+                "note": "the simulator's first fetch simulates from 12 h before UTC midnight (12–36 h) and commits "
+                f"it in 4 h steps: the board paints after the first; all were in {history_s:.2f} s after start",
             }
         )
 
