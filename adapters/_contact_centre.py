@@ -334,9 +334,17 @@ class Run:
         gc.disable()
         try:
             env.run(until=target)
+            # SimPy puts the event that stopped the run back at the head of its queue (at ``target``, no callbacks
+            # left); drop it so that peek() shows the model's own next event.
+            if env.peek() == env.now:
+                env.step()
         finally:
             if paused:
                 gc.enable()
+
+    def next_event(self) -> float:
+        """Model time of the next scheduled event (inf if none): nothing in the run changes before it."""
+        return float(self.env.peek())
 
     def take(self, *, copies: bool = True) -> list[Any]:
         """Every record created or changed since the last take, in the order they first changed.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiftboard.adapters import adapter_class
-from shiftboard.adapters.base import Adapter, AdapterContext, SourceError, SourceSettings
+from shiftboard.adapters.base import Adapter, AdapterContext, FetchResult, SourceError, SourceSettings
 from shiftboard.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,14 @@ MAX_BACKOFF_S = 120.0
 #: Pages fetched in one sync before yielding to the schedule (bounds one sync's length on a huge backlog).
 MAX_PAGES_PER_SYNC = 10_000
 PRUNE_EVERY_S = 3600.0
+#: A poll that brings nothing (no record, nothing skipped, no further page) is written (its cursor and the time of
+#: success) only once the source's last write is this old. Every commit makes each open board read the cache again,
+#: so a source polled every second (the simulator, local files) writes every other idle poll instead of every one.
+#: Polls are at most an interval apart and no interval is under 1 s, so the recorded success is never more than
+#: 2.5 s old (plus a poll's own time) when the next is written: under the 3 intervals after which health calls a
+#: source stale. Sources polled every 1.5 s or more still write every poll. A cursor not yet written is safe to lose:
+#: the polls after the written one brought nothing, so fetching again from it brings the same records.
+IDLE_WRITE_S = 1.5
 
 
 @dataclass(slots=True)
@@ -52,6 +60,8 @@ class SourceRunner:
         state = store.sync_state(settings.name)
         self.cursor = state.cursor if state else None
         self.failures = state.consecutive_failures if state else 0
+        #: When this runner last wrote the source's sync state (its clock), None before its first write.
+        self.written_at: float | None = None
 
     @property
     def adapter(self) -> Adapter:
@@ -67,7 +77,10 @@ class SourceRunner:
             for _ in range(MAX_PAGES_PER_SYNC):
                 moment = clock() if at is None else at
                 result = self.adapter.fetch(self.cursor, moment)
-                self.store.write_batch(self.settings.name, self.settings.kind, result.batch, result.cursor, clock())
+                now = clock()
+                if self._must_write(result, now):
+                    self.store.write_batch(self.settings.name, self.settings.kind, result.batch, result.cursor, now)
+                    self.written_at = now
                 self.cursor = result.cursor
                 outcome.pages += 1
                 outcome.records += len(result.batch)
@@ -89,6 +102,12 @@ class SourceRunner:
             log.warning("%s: sync failed (%d in a row): %s", self.settings.name, self.failures, outcome.error)
             self.store.record_failure(self.settings.name, self.settings.kind, outcome.error, clock())
         return outcome
+
+    def _must_write(self, result: FetchResult, now: float) -> bool:
+        """Whether this page is written now; see IDLE_WRITE_S for the pages that may wait."""
+        if len(result.batch) or result.batch.skipped or result.more or self.failures or self.written_at is None:
+            return True
+        return now - self.written_at >= IDLE_WRITE_S
 
     def next_delay(self) -> float:
         """Seconds until the next sync: the interval, backed off after failures, probing once the circuit opens."""

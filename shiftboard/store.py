@@ -128,6 +128,10 @@ _BUMP_CHANGES = "INSERT INTO table_changes (name, n) VALUES (?, 1) ON CONFLICT (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+#: The page cache of a prune (``PRAGMA cache_size``: negative is KiB).
+PRUNE_CACHE_SIZE = -2048
+
+
 class StoreError(Exception):
     """The cache cannot be used; the message says why and what to do."""
 
@@ -409,10 +413,18 @@ class Store:
         }
         removed: dict[str, int] = {}
         with self.transaction() as conn:
-            for table, sql in statements.items():
-                removed[table] = conn.execute(sql, (before,)).rowcount
-                if removed[table]:
-                    conn.execute(_BUMP_CHANGES, (table,))
+            # A prune scans whole tables: under the writer's 64 MiB page cache it would leave that much resident
+            # in a board that collects in-process (+66 MB on a 1M cache, for a prune that deletes nothing). With
+            # SQLite's default 2 MiB, the same prune takes the same CPU; a huge one (2M rows) takes about a fifth more.
+            size = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size = {PRUNE_CACHE_SIZE}")
+            try:
+                for table, sql in statements.items():
+                    removed[table] = conn.execute(sql, (before,)).rowcount
+                    if removed[table]:
+                        conn.execute(_BUMP_CHANGES, (table,))
+            finally:
+                conn.execute(f"PRAGMA cache_size = {int(size)}")
         return removed
 
     # -- reading -------------------------------------------------------------------------------------------

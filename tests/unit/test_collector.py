@@ -8,7 +8,7 @@ from typing import ClassVar
 import pytest
 
 from shiftboard import collector as collector_module
-from shiftboard.adapters.base import Adapter, FetchResult, SourceError, SourceSettings
+from shiftboard.adapters.base import Adapter, AdapterContext, FetchResult, SourceError, SourceSettings
 from shiftboard.collector import Collector, CollectorLock, SourceRunner
 from shiftboard.model import Batch, Case
 from shiftboard.store import Store
@@ -146,3 +146,50 @@ def test_run_probes_an_open_circuit_and_closes_it_on_success(store: Store):
     assert times[2] - times[1] >= 3  # the open circuit is probed only after circuit_probe_s
     assert times[3] - times[2] < 3  # closed again: back to the 1 s interval
     assert store.counts()["cases"] == 1 and store.sync_state("a").consecutive_failures == 0
+
+
+def test_an_idle_source_writes_every_other_poll_and_stays_ok(store: Store, monkeypatch):
+    """Polled every second with nothing new, a source is written every other poll (IDLE_WRITE_S); a page with
+    records is written at once."""
+    now = [1000.0]
+    writes: list[float] = []
+    real_write = store.write_batch
+    monkeypatch.setattr(store, "write_batch", lambda *args: (writes.append(args[-1]), real_write(*args)))
+    ScriptedAdapter.scripts["a"] = [([1], False)] + [([], False)] * 10 + [([2], False)] + [([], False)] * 4
+    runner = SourceRunner(_settings("a", interval_s=1), store, AdapterContext(clock=lambda: now[0]))
+    for poll in range(16):
+        now[0] = 1000.0 + poll
+        assert runner.sync().error is None
+    assert writes == [1000.0, 1002.0, 1004.0, 1006.0, 1008.0, 1010.0, 1011.0, 1013.0, 1015.0]
+    assert store.counts()["cases"] == 2
+    assert store.sync_state("a").cursor == {"after": 2}
+
+
+def test_an_idle_source_polled_at_uneven_gaps_never_looks_stale(store: Store):
+    """Polls between 0.5 s and a full interval apart (a source that wakes early for a change): health is "ok" at
+    every moment up to the next poll, though fewer than two thirds of the polls are written."""
+    from shiftboard.health import health
+
+    now = [1000.0]
+    gaps = [1.0, 0.5, 0.6, 1.0, 0.9, 0.5, 1.0, 1.0, 0.7, 0.5, 0.5, 1.0] * 5
+    ScriptedAdapter.scripts["a"] = [([1], False)] + [([], False)] * len(gaps)
+    settings = _settings("a", interval_s=1)
+    runner = SourceRunner(settings, store, AdapterContext(clock=lambda: now[0]))
+    written = 0
+    for gap in gaps:
+        runner.sync()
+        written += runner.written_at == now[0]
+        assert health(settings, store.sync_state("a"), now[0] + gap - 1e-6).status == "ok"
+        now[0] += gap
+    assert written < len(gaps) * 2 / 3
+
+
+def test_the_first_success_after_failures_is_written_at_once(store: Store):
+    now = [1000.0]
+    ScriptedAdapter.scripts["a"] = [([], False), SourceError("down"), ([], False)]
+    runner = SourceRunner(_settings("a", interval_s=1), store, AdapterContext(clock=lambda: now[0]))
+    for poll in range(3):
+        now[0] = 1000.0 + 0.5 * poll
+        runner.sync()
+    state = store.sync_state("a")
+    assert (state.consecutive_failures, state.failing_since, state.last_success_at) == (0, None, 1001.0)

@@ -14,7 +14,7 @@ from shiftboard.adapters.base import AdapterContext
 from shiftboard.collector import Collector
 from shiftboard.config import MetricsSettings
 from shiftboard.model import AgentState, Batch, Case, Contact, Rating
-from shiftboard.store import Store
+from shiftboard.store import PRUNE_CACHE_SIZE, Store
 
 DAY = 86400.0
 NOW = 1_795_428_000.0  # 2026-11-23T10:00:00Z
@@ -129,3 +129,21 @@ def test_months_of_writing_and_pruning_keep_the_file_bounded(tmp_path: Path):
     full = sizes[retention_days + 2]
     assert max(sizes[retention_days + 2 :]) <= full * 1.2, sizes
     assert sizes[-1] < sizes[retention_days + 2] * 30 / (retention_days + 3) / 2, "the file kept growing"
+
+
+def test_a_prune_runs_under_a_small_page_cache_and_gives_the_writer_its_own_back(store: Store):
+    """The prune's table scans go through a small page cache (they would leave tens of MB resident in a board that
+    collects in-process); the writes after it keep the writer's larger cache."""
+    statements: list[str] = []
+    before = store._conn.execute("PRAGMA cache_size").fetchone()[0]
+    store._conn.set_trace_callback(statements.append)
+    try:
+        store.prune(NOW)
+    finally:
+        store._conn.set_trace_callback(None)
+    deletes = [i for i, sql in enumerate(statements) if sql.lstrip().startswith("DELETE")]
+    small = statements.index(f"PRAGMA cache_size = {PRUNE_CACHE_SIZE}")
+    assert len(deletes) == 5 and small < deletes[0]
+    assert statements[deletes[-1] + 1 :].count(f"PRAGMA cache_size = {before}") == 1
+    assert before < PRUNE_CACHE_SIZE < 0  # the writer's own is larger (both in KiB, negative)
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == before

@@ -14,6 +14,7 @@ import pytest
 from shiftboard.adapters import _contact_centre as model
 from shiftboard.adapters import simulator
 from shiftboard.adapters._contact_centre import Params, QueueSpec, simulate
+from shiftboard.adapters.base import AdapterContext
 from shiftboard.adapters.simulator import SimulatorAdapter, SimulatorSettings, run_origin
 from shiftboard.model import AGENT_STATES, CASE_STATUSES, OPEN_STATUSES, PRIORITIES, AgentState, Case, Contact
 
@@ -108,6 +109,28 @@ def test_incremental_fetches_equal_one_fetch(monkeypatch: pytest.MonkeyPatch):
     cursor = drain(adapter, cursor, end, small)
     assert steps > 30
     assert small == one_shot
+
+
+def test_the_first_fetch_comes_in_steps_of_model_time(first_fetch: dict):
+    """14 h of history in 4 h steps: each page holds only what changed within its step (so the process never holds
+    the whole history at once), and the pages together give what one fetch of it all gives (first_fetch)."""
+    adapter, cursor, pages, into = SimulatorAdapter(settings()), None, [], {}
+    while cursor is None or cursor["page"] is not None:
+        start = 0.0 if cursor is None else cursor["done"]
+        result = adapter.fetch(cursor, AT)
+        cursor = result.cursor
+        pages.append((start, cursor["done"], records(result.batch)))
+        into.update({key(r): astuple(r) for r in records(result.batch)})
+    assert [done for _, done, _ in pages] == [4 * 3600.0, 8 * 3600.0, 12 * 3600.0, AT - ORIGIN]
+    for start, done, batch in pages[1:]:
+        changed = [
+            max(t for t in (c.offered_at, c.answered_at, c.abandoned_at, c.ended_at) if t is not None) - ORIGIN
+            for c in batch
+            if isinstance(c, Contact)
+        ]
+        assert changed and start <= min(changed) and max(changed) < done
+    assert max(len(batch) for _, _, batch in pages) < len(first_fetch) / 2
+    assert into == first_fetch
 
 
 def test_a_restarted_process_continues_from_the_cursor_even_mid_page(monkeypatch: pytest.MonkeyPatch):
@@ -221,11 +244,40 @@ def test_a_future_at_does_not_make_the_realtime_model_sleep():
     assert cursor["done"] == future - run_origin(future)
 
 
+@pytest.mark.parametrize("speed", [1.0, 10.0])
+def test_polls_come_just_after_model_events_so_changes_are_fresh(speed: float):
+    """Polled when ``next_poll_in`` says (as ``wait`` does), a new contact or agent state reaches the cursor within
+    MIN_POLL_GAP_S of happening; a poll is never sooner than that after the last one, and nothing changes before a
+    longer wait is over."""
+    now = [AT + 10 * 3600]  # 12:00 local: a busy hour
+    adapter = SimulatorAdapter(settings(speed=speed), AdapterContext(clock=lambda: now[0]))
+    cursor = drain(adapter, None, now[0], {})
+    lags: list[float] = []
+    long_waits = 0
+    for _ in range(300):
+        wait = adapter.next_poll_in(60.0)
+        assert simulator.MIN_POLL_GAP_S <= wait <= 60.0
+        if wait > simulator.MIN_POLL_GAP_S + 0.01:  # held back by the model's next event: nothing changes before it
+            long_waits += 1
+            early = adapter.fetch(cursor, now[0] + wait - 0.005)
+            assert len(early.batch) == 0
+            cursor = early.cursor
+        before, now[0] = now[0], now[0] + wait
+        result = adapter.fetch(cursor, now[0])
+        cursor = result.cursor
+        lags += [now[0] - c.offered_at for c in result.batch.contacts if c.offered_at > before]
+        lags += [now[0] - s.since for s in result.batch.agent_states if s.since > before]
+    assert len(lags) > 50 and long_waits > 20
+    assert max(lags) <= simulator.MIN_POLL_GAP_S + simulator.EVENT_MARGIN_S + 1e-6
+
+
 def test_bad_cursors_start_a_new_run():
     early = ORIGIN + 12 * 3600 + 60
     for bad in ({"v": 0}, {"v": 1, "seed": 1, "params": {"queues": "x"}}, "junk"):
-        result = SimulatorAdapter(settings()).fetch(bad, early)  # type: ignore[arg-type]
-        assert result.cursor["v"] == 1 and result.cursor["done"] == early - ORIGIN and len(result.batch) > 0
+        adapter, into = SimulatorAdapter(settings()), {}
+        result = adapter.fetch(bad, early)  # type: ignore[arg-type]
+        assert result.cursor["v"] == 1 and result.cursor["clock"][0][1] == ORIGIN and len(result.batch) > 0
+        assert drain(adapter, result.cursor, early, into)["done"] == early - ORIGIN and into
 
 
 def test_settings_validate_queue_definitions():
