@@ -106,6 +106,10 @@ class Adapter(ABC):
 
     kind: ClassVar[str]
     Settings: ClassVar[type[SourceSettings]] = SourceSettings
+    #: Whether a poll that brings nothing may go unwritten for a moment (``collector.IDLE_WRITE_S``): only where
+    #: fetching again from the last written cursor brings the same records. Not by default: a cursor can move with
+    #: no record (LiveAgent steps through phases), and losing that move delays the next phase by a whole cycle.
+    idle_polls_may_wait: ClassVar[bool] = False
 
     def __init__(self, settings: SourceSettings, context: AdapterContext | None = None) -> None:
         self.settings = settings

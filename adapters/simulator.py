@@ -117,6 +117,9 @@ class SimulatorAdapter(Adapter):
     kind = "simulator"
     Settings = SimulatorSettings
     settings: SimulatorSettings
+    #: Its cursor is the model time emitted: from an older one the same run is simulated again (same seed, same ids)
+    #: and re-sends the same records, which the cache upserts.
+    idle_polls_may_wait = True
 
     def __init__(self, settings: SourceSettings, context: Any = None) -> None:
         super().__init__(settings, context)

@@ -28,13 +28,14 @@ MAX_BACKOFF_S = 120.0
 #: Pages fetched in one sync before yielding to the schedule (bounds one sync's length on a huge backlog).
 MAX_PAGES_PER_SYNC = 10_000
 PRUNE_EVERY_S = 3600.0
-#: A poll that brings nothing (no record, nothing skipped, no further page) is written (its cursor and the time of
-#: success) only once the source's last write is this old. Every commit makes each open board read the cache again,
-#: so a source polled every second (the simulator, local files) writes every other idle poll instead of every one.
+#: A poll that brings nothing (no record, nothing skipped, no further page) from a source whose adapter allows it
+#: (``Adapter.idle_polls_may_wait``: the simulator) is written (its cursor and the time of success) only once the
+#: source's last write is this old. Every commit makes each open board read the cache again, so a source polled
+#: every second writes every other idle poll instead of every one.
 #: Polls are at most an interval apart and no interval is under 1 s, so the recorded success is never more than
 #: 2.5 s old (plus a poll's own time) when the next is written: under the 3 intervals after which health calls a
-#: source stale. Sources polled every 1.5 s or more still write every poll. A cursor not yet written is safe to lose:
-#: the polls after the written one brought nothing, so fetching again from it brings the same records.
+#: source stale. Sources polled every 1.5 s or more still write every poll. A cursor not yet written is safe to lose
+#: for such an adapter: fetching again from the written one brings the same records.
 IDLE_WRITE_S = 1.5
 
 
@@ -105,7 +106,9 @@ class SourceRunner:
 
     def _must_write(self, result: FetchResult, now: float) -> bool:
         """Whether this page is written now; see IDLE_WRITE_S for the pages that may wait."""
-        if len(result.batch) or result.batch.skipped or result.more or self.failures or self.written_at is None:
+        if not self.adapter.idle_polls_may_wait or self.written_at is None or self.failures:
+            return True
+        if len(result.batch) or result.batch.skipped or result.more:
             return True
         return now - self.written_at >= IDLE_WRITE_S
 

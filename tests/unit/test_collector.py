@@ -155,6 +155,7 @@ def test_an_idle_source_writes_every_other_poll_and_stays_ok(store: Store, monke
     writes: list[float] = []
     real_write = store.write_batch
     monkeypatch.setattr(store, "write_batch", lambda *args: (writes.append(args[-1]), real_write(*args)))
+    monkeypatch.setattr(ScriptedAdapter, "idle_polls_may_wait", True)
     ScriptedAdapter.scripts["a"] = [([1], False)] + [([], False)] * 10 + [([2], False)] + [([], False)] * 4
     runner = SourceRunner(_settings("a", interval_s=1), store, AdapterContext(clock=lambda: now[0]))
     for poll in range(16):
@@ -165,11 +166,26 @@ def test_an_idle_source_writes_every_other_poll_and_stays_ok(store: Store, monke
     assert store.sync_state("a").cursor == {"after": 2}
 
 
-def test_an_idle_source_polled_at_uneven_gaps_never_looks_stale(store: Store):
+def test_a_source_whose_cursor_moves_without_records_writes_every_poll(store: Store, monkeypatch):
+    """By default (``Adapter.idle_polls_may_wait`` False) every poll is written: a cursor may move with no record."""
+    now = [1000.0]
+    writes: list[float] = []
+    real_write = store.write_batch
+    monkeypatch.setattr(store, "write_batch", lambda *args: (writes.append(args[-1]), real_write(*args)))
+    ScriptedAdapter.scripts["a"] = [([1], False)] + [([], False)] * 5
+    runner = SourceRunner(_settings("a", interval_s=1), store, AdapterContext(clock=lambda: now[0]))
+    for poll in range(6):
+        now[0] = 1000.0 + poll
+        assert runner.sync().error is None
+    assert writes == [1000.0 + poll for poll in range(6)]
+
+
+def test_an_idle_source_polled_at_uneven_gaps_never_looks_stale(store: Store, monkeypatch):
     """Polls between 0.5 s and a full interval apart (a source that wakes early for a change): health is "ok" at
     every moment up to the next poll, though fewer than two thirds of the polls are written."""
     from shiftboard.health import health
 
+    monkeypatch.setattr(ScriptedAdapter, "idle_polls_may_wait", True)
     now = [1000.0]
     gaps = [1.0, 0.5, 0.6, 1.0, 0.9, 0.5, 1.0, 1.0, 0.7, 0.5, 0.5, 1.0] * 5
     ScriptedAdapter.scripts["a"] = [([1], False)] + [([], False)] * len(gaps)
