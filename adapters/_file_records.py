@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,8 +33,6 @@ from shiftboard.model import (
 
 #: The record types a line may hold, as written in its ``type`` field.
 RECORD_TYPES: Final = ("case", "contact", "agent_state", "rating")
-#: Separators of the ``queues`` list in a CSV cell.
-_QUEUE_SEPARATORS = re.compile(r"[;|]")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -163,7 +160,9 @@ def _json_bool(value: Any) -> bool:
 
 
 def _csv_queues(cell: str) -> tuple[str, ...]:
-    return tuple(name for name in (part.strip() for part in _QUEUE_SEPARATORS.split(cell)) if name)
+    """Queue names in a CSV cell, separated by ``;`` or ``|``; blanks around a name and empty names are dropped."""
+    # Split, strip and filter in C (map, filter): a generator per cell cost twice as much.
+    return tuple(filter(None, map(str.strip, cell.replace("|", ";").split(";"))))
 
 
 def _json_queues(value: Any) -> tuple[str, ...]:
