@@ -52,7 +52,7 @@ PAGE_SIZE = 20_000
 #: A run is replaced once ``at`` is this far past its origin.
 RUN_LIFETIME_S = 48 * 3600.0
 CURSOR_VERSION = 1
-#: Model time one page sequence may cover. The first fetch's 12–36 h are simulated and sent in steps of 4 h: holding
+#: Model time simulated per step of a long fetch. The first fetch's 12–36 h are simulated and sent in 4 h steps: holding
 #: every record of 36 h at once (and a copy of each) left about 16 MB more resident in the process after the fetch;
 #: in 4 h steps 10 MB, for 5 % more records sent (those that change in two steps go twice) and 8 % more CPU. Shorter
 #: steps save little more memory for much more CPU (1 h: 9 MB, +45 % CPU).
@@ -199,7 +199,7 @@ class SimulatorAdapter(Adapter):
         end = min(page["to"], state["done"] + HISTORY_STEP_S)
         key = (_run_key(state), state["done"], end, page["baseline"])
         if self._pending is None or self._pending[0] != key:
-            self._pending = None
+            self._pending = None  # the last step's records go before this step's are made
             run = self._run_at(state, state["done"])
             records = run.baseline() if page["baseline"] else []
             if state["done"] > 0:

@@ -28,14 +28,15 @@ MAX_BACKOFF_S = 120.0
 #: Pages fetched in one sync before yielding to the schedule (bounds one sync's length on a huge backlog).
 MAX_PAGES_PER_SYNC = 10_000
 PRUNE_EVERY_S = 3600.0
-#: A poll that brings nothing (no record, nothing skipped, no further page) from a source whose adapter allows it
-#: (``Adapter.idle_polls_may_wait``: the simulator) is written (its cursor and the time of success) only once the
-#: source's last write is this old. Every commit makes each open board read the cache again, so a source polled
-#: every second writes every other idle poll instead of every one.
-#: Polls are at most an interval apart and no interval is under 1 s, so the recorded success is never more than
-#: 2.5 s old (plus a poll's own time) when the next is written: under the 3 intervals after which health calls a
-#: source stale. Sources polled every 1.5 s or more still write every poll. A cursor not yet written is safe to lose
-#: for such an adapter: fetching again from the written one brings the same records.
+#: A poll that brings nothing (one page: no record, nothing skipped, no further page) from a source whose adapter
+#: allows it (``Adapter.idle_polls_may_wait``: the simulator) is written (its cursor and the time of success) only
+#: once the source's last write is this old. Every commit makes each open board read the cache again, so a source
+#: polled every second writes every other idle poll instead of every one. Polls are at most an interval apart and no
+#: interval is under 1 s, so the recorded success is never more than 2.5 s old (plus a poll's own time) when the next
+#: is written: under the 3 intervals after which health calls a source stale. Sources polled every 1.5 s or more
+#: still write every poll. A cursor not yet written is safe to lose for such an adapter: fetching again from the
+#: written one brings the same records. The last page of a sync of several pages is always written: its cursor may
+#: close a round (sources that read several endpoints in turn), which a restarted process would otherwise repeat.
 IDLE_WRITE_S = 1.5
 
 
@@ -79,7 +80,7 @@ class SourceRunner:
                 moment = clock() if at is None else at
                 result = self.adapter.fetch(self.cursor, moment)
                 now = clock()
-                if self._must_write(result, now):
+                if self._must_write(result, now, first_page=outcome.pages == 0):
                     self.store.write_batch(self.settings.name, self.settings.kind, result.batch, result.cursor, now)
                     self.written_at = now
                 self.cursor = result.cursor
@@ -104,11 +105,11 @@ class SourceRunner:
             self.store.record_failure(self.settings.name, self.settings.kind, outcome.error, clock())
         return outcome
 
-    def _must_write(self, result: FetchResult, now: float) -> bool:
+    def _must_write(self, result: FetchResult, now: float, *, first_page: bool) -> bool:
         """Whether this page is written now; see IDLE_WRITE_S for the pages that may wait."""
-        if not self.adapter.idle_polls_may_wait or self.written_at is None or self.failures:
+        if not self.adapter.idle_polls_may_wait or not first_page or self.failures or self.written_at is None:
             return True
-        if len(result.batch) or result.batch.skipped or result.more:
+        if result.more or len(result.batch) or result.batch.skipped:
             return True
         return now - self.written_at >= IDLE_WRITE_S
 

@@ -209,3 +209,21 @@ def test_the_first_success_after_failures_is_written_at_once(store: Store):
         runner.sync()
     state = store.sync_state("a")
     assert (state.consecutive_failures, state.failing_since, state.last_success_at) == (0, None, 1001.0)
+
+
+def test_the_last_page_of_a_sync_of_several_is_written_even_when_empty(store: Store, monkeypatch):
+    """Its cursor may close a round over several endpoints; a restarted process must not repeat the round's tail."""
+
+    class Rounds(Adapter):
+        kind = "rounds"
+        idle_polls_may_wait = True  # even so
+
+        def fetch(self, cursor, at):  # two endpoints in turn; only the first has a record
+            endpoint = (cursor or {}).get("next", 0)
+            cases = [Case(self.name, str(at), "Billing", "open", "normal", at)] if endpoint == 0 else []
+            return FetchResult(Batch(cases=cases), {"next": 1 - endpoint}, more=endpoint == 0)
+
+    monkeypatch.setattr(collector_module, "adapter_class", lambda kind: Rounds)
+    runner = SourceRunner(SourceSettings(name="r", kind="rounds"), store, AdapterContext(clock=lambda: 1000.0))
+    assert runner.sync().pages == 2
+    assert store.sync_state("r").cursor == {"next": 0}
