@@ -627,7 +627,7 @@ def compute(
         if store.readonly:  # a viewer's connection; a writer's has its own, larger cache
             conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         _read_contacts(conn, p, contacts, settings)
-        _read_cases(conn, p, cases, settings, zone)
+        _read_cases(conn, p, cases, calendar)
         for name, acc in _backlog(conn, at, settings, calendar, memo).items():
             cases[name].merge(acc)
         cases[ALL] = _Cases()
@@ -820,11 +820,8 @@ def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts],
         contacts[queue].repeat = count
 
 
-def _read_cases(
-    conn: Any, p: dict[str, Any], cases: dict[str, _Cases], settings: MetricsSettings, zone: tzinfo
-) -> None:
+def _read_cases(conn: Any, p: dict[str, Any], cases: dict[str, _Cases], calendar: BusinessCalendar) -> None:
     """Read the case figures per queue; "all" is added up from the queues afterwards."""
-    calendar = _calendar(settings, zone)
     for queue, count, solved in conn.execute(
         """SELECT queue, COUNT(*), SUM(solved_at IS NOT NULL AND solved_at < :at) FROM cases
            WHERE created_at >= :since AND created_at < :at AND status != 'deleted' GROUP BY queue""",
@@ -895,6 +892,8 @@ def _in_range(select: str, bounds: str, replied: str = "", order: str = "") -> s
         AND priority = :priority AND {bounds} {replied} {order})"""
 
 
+#: The first case of a range by creation time.
+_FIRST = "ORDER BY created_at LIMIT 1"
 #: Not replied to before ``at``: the first-reply target still applies.
 _UNREPLIED = "AND (first_reply_at IS NULL OR first_reply_at >= :at)"
 _BACKLOG_AGES = (
@@ -916,16 +915,10 @@ _BACKLOG_SLA = (
         "SELECT created_at",
         "created_at > :unbreached_res_after AND created_at <= :last",
         "AND NOT (created_at <= :breached_first AND (first_reply_at IS NULL OR first_reply_at >= :at))",
-        "ORDER BY created_at LIMIT 1",
+        _FIRST,
     ),
-    _in_range(
-        "SELECT created_at",
-        "created_at > :unbreached_first_after AND created_at <= :last",
-        _UNREPLIED,
-        "ORDER BY created_at LIMIT 1",
-    ),
+    _in_range("SELECT created_at", "created_at > :unbreached_first_after AND created_at <= :last", _UNREPLIED, _FIRST),
 )
-_FIRST = "ORDER BY created_at LIMIT 1"
 #: The earliest created case beyond each age cutoff: the next to change bucket (its horizon, ``BacklogMemo``).
 _BACKLOG_NEXT_AGES = tuple(
     _in_range("SELECT created_at", f"created_at > :{low} AND created_at <= :{high}", order=_FIRST)
