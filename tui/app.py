@@ -2,10 +2,10 @@
 
 Single-process default: if no other process holds the cache's collector lock, the app runs the same Collector as
 ``shiftboard collect`` in a worker thread and stops it on exit; otherwise (or with ``sources = []``) it only reads.
-Reads use their own read-only connection in a worker thread that cannot overlap itself: each read schedules the
-next one when it ends (a chained timer), so a slow read delays the board rather than piling reads up. A thread
-watches ``PRAGMA data_version`` and starts a read soon after any commit; a board fixed at a moment with no source
-reads only then. Ages tick every second from the last read without a new query. The first read is started by
+Reads use their own read-only connection in one reader thread, so they never overlap: each read schedules the
+next one when it ends (a chained timer), so a slow read delays the board rather than piling reads up. A watcher
+thread (``cache_watch.py``) starts a read soon after any commit; a board fixed at a moment with no source reads
+only then. Ages tick every second from the last read without a new query. The first read is started by
 ``cli.run_board`` before Textual is imported (``first_read.py``).
 
 Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the

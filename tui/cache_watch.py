@@ -13,8 +13,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shiftboard.store import Store
+
+if TYPE_CHECKING:
+    from inotify_simple import INotify
 
 #: Between two checks while the cache is being written (and the polling period without inotify).
 PROBE_S = 0.1
@@ -70,20 +74,20 @@ def watch_commits(path: Path, stop: threading.Event, on_commit: Callable[[], Non
 class _Watch:
     """inotify on the cache's folder, filtered to the cache file and its write-ahead log."""
 
-    def __init__(self, inotify: object, names: set[str]) -> None:
+    def __init__(self, inotify: INotify, names: set[str]) -> None:
         self._inotify = inotify
         self._names = names
 
     def written(self, timeout_ms: int) -> bool:
         """Whether the cache was written since the last call, waiting up to ``timeout_ms`` for it."""
-        events = self._inotify.read(timeout=timeout_ms)  # type: ignore[attr-defined]
+        events = self._inotify.read(timeout=timeout_ms)
         return any(event.name in self._names for event in events)
 
     def __enter__(self) -> _Watch:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._inotify.close()  # type: ignore[attr-defined]
+        self._inotify.close()
 
 
 def _inotify_watch(path: Path) -> _Watch | None:
