@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench snapshot-update clean
+.PHONY: run compile test lint bench snapshot-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Bytecode for our own modules: an editable install compiles none, and where PYTHONDONTWRITEBYTECODE is set Python
+# never writes it, so every start compiled them again (~35 ms of a 0.5 s start-up). Quick when nothing changed.
+compile: $(STAMP)
+	$(BIN)/python -m compileall -q shiftboard tui adapters
+
+run: compile
 	$(BIN)/shiftboard $(ARGS)
 
 lint: $(STAMP)
@@ -26,7 +31,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: compile
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 snapshot-update: $(STAMP)

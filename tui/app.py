@@ -150,6 +150,11 @@ class ShiftboardApp(RewindActions, App[int]):
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
+    def get_default_screen(self) -> BoardScreen:
+        # The board is the base screen: pushing it over Textual's default screen cost a second screen's styles,
+        # layout and full render before the first frame.
+        return BoardScreen()
+
     def on_mount(self) -> None:
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))  # ids are checked before the app starts (tui/keymap.py)
@@ -160,7 +165,6 @@ class ShiftboardApp(RewindActions, App[int]):
             except InvalidThemeError:
                 known = ", ".join(sorted(self.available_themes))
                 self.notify(f"unknown theme {theme!r}; known: {known}", severity="error", markup=False, timeout=15)
-        self.push_screen(BoardScreen())
         if self.start_wall:
             self.action_wall()
         self._watchdog.arm()
@@ -168,6 +172,18 @@ class ShiftboardApp(RewindActions, App[int]):
         self.set_interval(1.0, self.tick)
         threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
         self._reader_thread.start()
+        first = self._first_read
+        if first is not None and first.ready():
+            # Taken here, before the board is composed, so the first frame drawn already has the figures (the board
+            # screen shows them when it mounts) rather than an empty board and then a second frame.
+            self._first_read = None
+            taken = first.take()
+            if taken is not None:
+                self._reader, data = taken
+                self._read_began = time.monotonic()
+                self._reading = True
+                self.on_board_read(BoardRead(data))
+                return
         self.read_now()
 
     def on_unmount(self) -> None:

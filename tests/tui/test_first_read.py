@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.first_read import FirstRead
+from shiftboard.tui.readmodel import read_board
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import until
 from tests.tui.seed import NOW
@@ -36,6 +40,39 @@ async def test_a_failed_first_read_leaves_the_board_reading_the_usual_way(settin
         await until(pilot, lambda: app.data is not None)
         assert tile(app, "waiting_now").text == "3"
         assert app.problem is None
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["child process", "thread"])
+def test_the_first_read_gives_the_figures_of_a_read_at_that_moment(settings, seeded, fork: bool):
+    first = FirstRead(seeded.path, settings, [], NOW, lambda: NOW, fork=fork)
+    taken = first.take()
+    assert taken is not None
+    reader, data = taken
+    try:
+        assert data.queues == read_board(seeded, settings, [], NOW, now=NOW).queues
+        assert data.queues["all"]["contacts"]["waiting_now"] == 3  # tests/tui/seed.py: three contacts waiting at 10:00
+        assert data.at == NOW
+        assert reader.readonly and read_board(reader, settings, [], NOW).queues == data.queues  # a working connection
+    finally:
+        reader.close()
+    if fork:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(-1, os.WNOHANG)  # the child was reaped: no zombie left behind
+
+
+def test_a_failed_first_read_in_a_child_process_gives_nothing(settings, tmp_path: Path):
+    first = FirstRead(tmp_path / "missing" / "cache.sqlite", settings, [], NOW, lambda: NOW, fork=True)
+    assert first.take() is None
+    first.close()
+
+
+def test_a_process_with_threads_reads_in_a_thread_not_a_child():
+    code = (
+        "import threading; from shiftboard.tui.first_read import can_fork; a = can_fork(); "
+        "threading.Thread(target=threading.Event().wait, daemon=True).start(); print(a, can_fork())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.split() == [str(hasattr(os, "fork")), "False"]
 
 
 def test_the_first_read_module_does_not_import_textual():

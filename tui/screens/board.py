@@ -32,6 +32,8 @@ class BoardScreen(Screen):
 
     def on_mount(self) -> None:
         self.tiles[0].focus()
+        if self.app.data is not None:  # type: ignore[attr-defined]
+            self.app.show_board()  # type: ignore[attr-defined]  # a read taken before this screen was composed
 
     def action_drill(self) -> None:
         focused = self.focused
