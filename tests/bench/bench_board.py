@@ -8,6 +8,7 @@ into.
 - start-up: ``shiftboard --config … --at …`` in a pseudo-terminal (80×24), from ``Popen`` to the first board with
   data painted (the app writes the time after the first painted read when ``SHIFTBOARD_BENCH_FIRST_PAINT`` names a
   file), beside a bare Textual app showing one Label run the same way (time of its first paint); alternated, median.
+  The board's first read runs in a child it forks (tui/first_read.py); the CPU figure counts the child too.
   Also the first run on an empty cache with the default simulator source.
 - refresh: ``readmodel.read_board`` (metrics.compute + each source's health), median of 9.
 - drill: Pilot, Enter on the "Open cases" tile to the first rows in the table and painted.
@@ -79,6 +80,28 @@ BARE_APP = textwrap.dedent(
 )
 
 
+#: The bare app after importing pydantic-settings and validating a one-field BaseSettings: the part of any board's
+#: start-up that the fixed stack (pydantic-settings for the configuration) sets before it can know its cache.
+BARE_SETTINGS_APP = textwrap.dedent(
+    """
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class Settings(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix="BARE_")
+        label: str = "hello"
+
+    Settings()
+    """
+) + BARE_APP
+
+
+def _bare_apps(folder: Path) -> tuple[Path, Path]:
+    bare, bare_settings = folder / "bare_app.py", folder / "bare_settings_app.py"
+    bare.write_text(BARE_APP, encoding="utf-8")
+    bare_settings.write_text(BARE_SETTINGS_APP, encoding="utf-8")
+    return bare, bare_settings
+
+
 def _config(folder: Path, cache: Path, sources: str = "") -> Path:
     """A config for ``cache``; without ``sources`` (TOML tables) it says ``sources = []``: a viewer, no collector."""
     # A config with sources must not overwrite the viewer's config of the same cache (it did, in one run).
@@ -148,8 +171,9 @@ class Terminal:
             pass
 
     def cpu_s(self) -> float:
+        """CPU seconds of the process and of its children it has waited for (the board's forked first read)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+        return sum(int(f) for f in fields[11:15]) / CLK_TCK  # utime, stime, cutime, cstime
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -203,10 +227,16 @@ def start_once(argv: list[str], folder: Path, timeout: float = 60.0) -> tuple[fl
     return painted - terminal.started, terminal
 
 
-def startup(folder: Path, config: Path, bare: Path, repeat: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"board": [], "bare": [], "board_cpu": [], "bare_cpu": []}
+def startup(folder: Path, config: Path, bares: tuple[Path, Path], repeat: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {name: [] for name in ("board", "bare", "settings", "board_cpu", "bare_cpu")}
+    out["settings_cpu"] = []
+    apps = (
+        (board_argv(config, bench_metrics.AT), "board"),
+        ([sys.executable, str(bares[0])], "bare"),
+        ([sys.executable, str(bares[1])], "settings"),
+    )
     for _ in range(repeat):
-        for argv, name in ((board_argv(config, bench_metrics.AT), "board"), ([sys.executable, str(bare)], "bare")):
+        for argv, name in apps:
             seconds, terminal = start_once(argv, folder)
             terminal.stop()
             out[name].append(seconds)
@@ -448,12 +478,23 @@ def startup_rows(runs: dict[str, list[float]], note_cache: str) -> list[dict]:
             "note": "same pty, alternated with the board; runs: " + ", ".join(f"{s:.2f}" for s in bares),
         }
     )
+    settings_s = statistics.median(runs["settings"])
+    rows.append(
+        {
+            "figure": "bare app that first imports pydantic-settings and validates a one-field BaseSettings",
+            "value": f"{settings_s:.2f} s ({settings_s / bare_s:.2f}× the bare app)",
+            "goal": "",
+            "note": "what the fixed stack's configuration library alone adds before a board can know its cache; "
+            "runs: " + ", ".join(f"{s:.2f}" for s in runs["settings"]),
+        }
+    )
     rows.append(
         {
             "figure": "CPU seconds to first paint: board / bare app",
             "value": f"{board_cpu:.2f} s / {bare_cpu:.2f} s (ratio {board_cpu / bare_cpu:.2f})",
             "goal": "",
-            "note": "utime+stime of the process when it painted, medians; independent of the machine's load",
+            "note": "utime+stime of the process and its waited-for children (the board's first read runs in a "
+            "forked child) when it painted, medians; independent of the machine's load",
         }
     )
     rows.append(
@@ -474,12 +515,11 @@ def run(quick: bool) -> list[dict]:
         folder = Path(tmp)
         cache, built = build_cache(folder)
         config = _config(folder, cache)
-        bare = folder / "bare_app.py"
-        bare.write_text(BARE_APP, encoding="utf-8")
+        bare, bare_settings = _bare_apps(folder)
         note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
 
         load.append(os.getloadavg()[0])
-        rows += startup_rows(startup(folder, config, bare, 3 if quick else 5), note_cache)
+        rows += startup_rows(startup(folder, config, (bare, bare_settings), 3 if quick else 5), note_cache)
 
         empty = folder / "first-run.sqlite"
         sim_config = _config(folder, empty, SIMULATOR_SOURCE)
@@ -609,10 +649,9 @@ def run_startup(folder: Path, repeat: int) -> list[dict]:
         built_mark.write_text(f"{built:.0f} s\n", encoding="utf-8")
         note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
     config = _config(folder, cache)
-    bare = folder / "bare_app.py"
-    bare.write_text(BARE_APP, encoding="utf-8")
+    bares = _bare_apps(folder)
     load = [os.getloadavg()[0]]
-    rows = startup_rows(startup(folder, config, bare, repeat), note_cache)
+    rows = startup_rows(startup(folder, config, bares, repeat), note_cache)
     load.append(os.getloadavg()[0])
     rows.append(
         {
