@@ -82,8 +82,9 @@ BARE_APP = textwrap.dedent(
 
 #: The bare app after importing pydantic-settings and validating a one-field BaseSettings: the part of any board's
 #: start-up that the fixed stack (pydantic-settings for the configuration) sets before it can know its cache.
-BARE_SETTINGS_APP = textwrap.dedent(
-    """
+BARE_SETTINGS_APP = (
+    textwrap.dedent(
+        """
     from pydantic_settings import BaseSettings, SettingsConfigDict
 
     class Settings(BaseSettings):
@@ -92,7 +93,9 @@ BARE_SETTINGS_APP = textwrap.dedent(
 
     Settings()
     """
-) + BARE_APP
+    )
+    + BARE_APP
+)
 
 
 def _bare_apps(folder: Path) -> tuple[Path, Path]:
