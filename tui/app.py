@@ -19,6 +19,7 @@ moment); keys from config go through ``set_keymap`` (every Binding has an id); a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import threading
@@ -31,7 +32,6 @@ from textual import work
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.timer import Timer
 
 from shiftboard.collector import Collector, CollectorLock
 from shiftboard.config import Settings, SourceSettings
@@ -141,7 +141,8 @@ class ShiftboardApp(RewindActions, App[int]):
         #: worker per read: a worker's three state messages cost the screen more than the read itself.
         self._read_requests: queue.SimpleQueue[float | None] = queue.SimpleQueue()
         self._reader_thread = threading.Thread(target=self._read_loop, name="cache-reader", daemon=True)
-        self._next_read: Timer | None = None
+        #: The next read planned by ``_read_later`` (None: none planned).
+        self._next_read: asyncio.TimerHandle | None = None
         self._read_began = 0.0
         #: Monotonic time before which a read caused by a commit waits (see READ_GAP_FACTOR).
         self._calm_until = 0.0
@@ -177,6 +178,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._stop.set()
         if self.collecting:
             self._collector_done.wait(COLLECTOR_STOP_S)
+        self._cancel_planned_read()
         self._read_requests.put(None)
         if self._reader_thread.is_alive():
             self._reader_thread.join(COLLECTOR_STOP_S)  # a read in progress finishes before its connection closes
@@ -230,9 +232,7 @@ class ShiftboardApp(RewindActions, App[int]):
         if self._reading:
             self._read_again = True
             return
-        if self._next_read is not None:
-            self._next_read.stop()
-            self._next_read = None
+        self._cancel_planned_read()
         self._reading = True
         self._read_began = time.monotonic()
         self._read(self.moment())
@@ -246,9 +246,20 @@ class ShiftboardApp(RewindActions, App[int]):
         if wait <= 0:
             self.read_now()
             return
+        self._read_later(wait)
+
+    def _read_later(self, delay: float) -> None:
+        """Read in ``delay`` seconds, instead of any read planned before."""
+        self._cancel_planned_read()
+        # The event loop's own timer rather than Textual's set_timer: a Textual timer is a task of its own, and each
+        # new one reprs its target and inspects its callback's signature when it fires, which for a read every 2 s
+        # was most of the main thread's work between reads. read_now only queues a request: it needs no more.
+        self._next_read = asyncio.get_running_loop().call_later(delay, self.read_now)
+
+    def _cancel_planned_read(self) -> None:
         if self._next_read is not None:
-            self._next_read.stop()
-        self._next_read = self.set_timer(wait, self.read_now)
+            self._next_read.cancel()
+            self._next_read = None
 
     def _probe_changes(self) -> None:
         """In its own thread and connection until the app stops: say when another connection commits."""
@@ -296,7 +307,7 @@ class ShiftboardApp(RewindActions, App[int]):
             self._read_again = False
             self.read_soon()
         elif not self._frozen or self.problem:
-            self._next_read = self.set_timer(self.refresh_s, self.read_now)
+            self._read_later(self.refresh_s)
 
     def on_board_read(self, message: BoardRead) -> None:
         self.data = message.data
