@@ -5,8 +5,11 @@ Single-process default: if no other process holds the cache's collector lock, th
 Reads use their own read-only connection in one reader thread, so they never overlap: each read schedules the
 next one when it ends (a chained timer), so a slow read delays the board rather than piling reads up. A watcher
 thread (``cache_watch.py``) starts a read soon after any commit; a board fixed at a moment with no source reads
-only then. Ages tick every second from the last read without a new query. The first read is started by
-``cli.run_board`` before Textual is imported (``first_read.py``).
+only then. The board changes on screen only when a read (or a key) changes what it shows: ages on tiles and
+sources are recomputed by each read and the live clock shows minutes, so nothing repaints between reads (a
+once-a-second repaint alone cost as much CPU as the rest of an idle board). Only the wall, while it is shown, moves
+every second (its rotation and countdown). The first read is started by ``cli.run_board`` before Textual is
+imported (``first_read.py``).
 
 Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
 moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
@@ -16,6 +19,7 @@ moment); keys from config go through ``set_keymap`` (every Binding has an id); a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import threading
@@ -28,7 +32,6 @@ from textual import work
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.timer import Timer
 
 from shiftboard.collector import Collector, CollectorLock
 from shiftboard.config import Settings, SourceSettings
@@ -138,7 +141,8 @@ class ShiftboardApp(RewindActions, App[int]):
         #: worker per read: a worker's three state messages cost the screen more than the read itself.
         self._read_requests: queue.SimpleQueue[float | None] = queue.SimpleQueue()
         self._reader_thread = threading.Thread(target=self._read_loop, name="cache-reader", daemon=True)
-        self._next_read: Timer | None = None
+        #: The next read planned by ``_read_later`` (None: none planned).
+        self._next_read: asyncio.TimerHandle | None = None
         self._read_began = 0.0
         #: Monotonic time before which a read caused by a commit waits (see READ_GAP_FACTOR).
         self._calm_until = 0.0
@@ -169,7 +173,6 @@ class ShiftboardApp(RewindActions, App[int]):
             self.action_wall()
         self._watchdog.arm()
         self._start_collector()
-        self.set_interval(1.0, self.tick)
         threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
         self._reader_thread.start()
         first = self._first_read
@@ -191,6 +194,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._stop.set()
         if self.collecting:
             self._collector_done.wait(COLLECTOR_STOP_S)
+        self._cancel_planned_read()
         self._read_requests.put(None)
         if self._reader_thread.is_alive():
             self._reader_thread.join(COLLECTOR_STOP_S)  # a read in progress finishes before its connection closes
@@ -200,7 +204,7 @@ class ShiftboardApp(RewindActions, App[int]):
     @property
     def _frozen(self) -> bool:
         """Fixed at a moment with no source of its own: no clock, age or source health moves, and only a commit
-        (which the change probe sees) can change a figure, so neither the refresh timer nor the tick has work."""
+        (which the change probe sees) can change a figure, so the refresh timer has no work."""
         return self.at is not None and not self.sources
 
     def moment(self) -> float:
@@ -244,9 +248,7 @@ class ShiftboardApp(RewindActions, App[int]):
         if self._reading:
             self._read_again = True
             return
-        if self._next_read is not None:
-            self._next_read.stop()
-            self._next_read = None
+        self._cancel_planned_read()
         self._reading = True
         self._read_began = time.monotonic()
         self._read(self.moment())
@@ -260,9 +262,20 @@ class ShiftboardApp(RewindActions, App[int]):
         if wait <= 0:
             self.read_now()
             return
+        self._read_later(wait)
+
+    def _read_later(self, delay: float) -> None:
+        """Read in ``delay`` seconds, instead of any read planned before."""
+        self._cancel_planned_read()
+        # The event loop's own timer rather than Textual's set_timer: a Textual timer is a task of its own, and each
+        # new one reprs its target and inspects its callback's signature when it fires, which for a read every 2 s
+        # was most of the main thread's work between reads. read_now only queues a request: it needs no more.
+        self._next_read = asyncio.get_running_loop().call_later(delay, self.read_now)
+
+    def _cancel_planned_read(self) -> None:
         if self._next_read is not None:
-            self._next_read.stop()
-        self._next_read = self.set_timer(wait, self.read_now)
+            self._next_read.cancel()
+            self._next_read = None
 
     def _probe_changes(self) -> None:
         """In its own thread and connection until the app stops: say when another connection commits."""
@@ -310,7 +323,7 @@ class ShiftboardApp(RewindActions, App[int]):
             self._read_again = False
             self.read_soon()
         elif not self._frozen or self.problem:
-            self._next_read = self.set_timer(self.refresh_s, self.read_now)
+            self._read_later(self.refresh_s)
 
     def on_board_read(self, message: BoardRead) -> None:
         self.data = message.data
@@ -336,17 +349,16 @@ class ShiftboardApp(RewindActions, App[int]):
 
     # -- showing --------------------------------------------------------------------------------------------
 
-    def tick(self) -> None:
-        """Once a second: the clock, source ages and the ages on tiles move on without a new read."""
-        if self._frozen and not self._on_wall:
-            return
-        self.show_board(ticking_only=True)
+    def show_wall(self) -> None:
+        """Draw the wall, when it is in front: on each read, and every second from the wall's own timer."""
+        if self.screen_stack and self._on_wall:
+            self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
 
-    def show_board(self, *, ticking_only: bool = False) -> None:
+    def show_board(self) -> None:
+        """Show the latest read (or problem): widgets whose text is unchanged are not repainted."""
         if not self.screen_stack:
             return  # a read that arrives while the app closes has nothing left to show on
-        if self._on_wall:
-            self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
+        self.show_wall()
         board = self._board_screen()
         if board is None or not (board.header.is_mounted and board.header.is_attached):
             return  # not composed yet, or closing
@@ -375,14 +387,12 @@ class ShiftboardApp(RewindActions, App[int]):
         if data is None:
             return
         figures = data.figures(self.queue)
-        # Ages tick on the live board only; a rewound board holds the moment it shows.
+        # On the live board ages grow by the time the read took to reach the screen; a rewound board holds its moment.
         elapsed = moment - data.at if self.at is None else 0.0
         # A source that stopped answering still counts with its last good data: every tile says so.
         stale = any(item.status in ("stale", "failing") for item in data.health)
         for tile in board.tiles:
             figure = tile.figure
-            if ticking_only and not figure.ticks:
-                continue
             value = figure.current(figures, elapsed)
             state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
             note = figure.note(figures) if figure.note else None
@@ -449,7 +459,13 @@ class ShiftboardApp(RewindActions, App[int]):
 
             rotate_s = self.settings.board.wall_rotate_s
             self.push_screen(
-                WallScreen(rotate_s, bell=self.settings.board.bell, clock=self.clock, ascii_only=self.ascii_only)
+                WallScreen(
+                    rotate_s,
+                    bell=self.settings.board.bell,
+                    clock=self.clock,
+                    ascii_only=self.ascii_only,
+                    every_second=self.show_wall,
+                )
             )
             self.call_after_refresh(self.show_board)
 

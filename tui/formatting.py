@@ -34,6 +34,11 @@ def clock(moment: float, zone: tzinfo | None) -> str:
     return datetime.fromtimestamp(moment, tz=zone).strftime("%H:%M:%S")
 
 
+def minute(moment: float, zone: tzinfo | None) -> str:
+    """A moment to the minute in the board's zone: 14:32 (the live board's clock, which moves with its reads)."""
+    return datetime.fromtimestamp(moment, tz=zone).strftime("%H:%M")
+
+
 def stamp(moment: float, zone: tzinfo | None) -> str:
     """A moment with its date, for tables and details: 2026-11-22 14:32:05."""
     return datetime.fromtimestamp(moment, tz=zone).strftime("%Y-%m-%d %H:%M:%S")

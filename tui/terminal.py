@@ -83,7 +83,7 @@ class TerminalWatchdog:
     """Exits the app when its terminal goes away, instead of spinning on a dead TTY.
 
     A SIGHUP handler (the kernel's hang-up when the SSH session or terminal closes) and, because SIGHUP can be
-    ignored or never sent (a process outside the terminal's session, nohup), a re-arming timer that checks
+    ignored or never sent (a process outside the terminal's session, nohup), an interval timer that checks
     ``sys.stdin.isatty()``: Dolphie's pattern. Armed only when stdin was a terminal at start, so a board served to a
     browser or run headless (stdin a pipe) is left alone.
     """
@@ -106,7 +106,9 @@ class TerminalWatchdog:
             self._previous = signal.signal(signal.SIGHUP, self._hang_up)
         except (ValueError, AttributeError):  # not the main thread, or no SIGHUP (Windows): the timer still checks
             self._previous = None
-        self.app.set_timer(WATCHDOG_S, self._check)
+        # One interval timer, not a set_timer re-armed by each check: every new Textual timer costs its own set-up
+        # and signature inspection, which showed in the CPU of an idle board.
+        self.app.set_interval(WATCHDOG_S, self._check)
 
     def disarm(self) -> None:
         if self.armed and self._previous is not None:
@@ -121,8 +123,6 @@ class TerminalWatchdog:
     def _check(self) -> None:
         if not _stdin_is_tty():
             self._terminal_gone()
-            return
-        self.app.set_timer(WATCHDOG_S, self._check)
 
     def _terminal_gone(self) -> None:
         """Exit cleanly (the collector stops, the lock is released) without the dead terminal in the way."""

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Input
 
 from shiftboard.model import Batch
+from shiftboard.store import Store
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.detail import DetailScreen
@@ -50,7 +51,8 @@ async def test_figures_show_and_follow_the_cache(settings, seeded, size):
         assert tile(app, "service_level_pct").state.value == "BREACH"
         assert tile(app, "longest_wait_s").state.value == "WARN"
         assert tile(app, "waiting_now").state.value == "OK"
-        assert "10:00:00" in header_text(app)
+        # A wall clock to the minute: it moves with the reads, never with a second hand.
+        assert header_text(app).startswith("10:00  ")
         # Every tile is on screen, whole, at this size.
         screen_region = app.screen.region
         for each in app.screen.query(Tile):
@@ -62,17 +64,48 @@ async def test_figures_show_and_follow_the_cache(settings, seeded, size):
         assert tile(app, "longest_wait_s").text == "6:40"
 
 
-async def test_ages_tick_without_a_new_read(settings, seeded):
+async def test_ages_and_clock_move_with_the_reads(settings, seeded):
     now = [NOW]
     app = ShiftboardApp(settings, seeded, [], clock=lambda: now[0])
     async with app.run_test() as pilot:
         await until(pilot, lambda: app.data is not None)
-        reads = app.reads
-        now[0] = NOW + 30
-        app.tick()
-        assert tile(app, "longest_wait_s").text == "2:00"
-        assert tile(app, "oldest_case_age_s").text == "3h00m"
-        assert app.reads == reads or app.data.at == NOW
+        assert tile(app, "longest_wait_s").text == "1:30"
+        # 10:01:30: the next read finds the longest wait 90 s older, the oldest case too, and the clock a minute on.
+        now[0] = NOW + 90
+        await until(pilot, lambda: app.data.at == NOW + 90)
+        assert tile(app, "longest_wait_s").text == "3:00"
+        assert tile(app, "oldest_case_age_s").text == "3h01m"
+        assert header_text(app).startswith("10:01  ")
+
+
+async def test_a_live_board_whose_figures_stand_still_does_not_repaint(settings, monkeypatch):
+    """An empty cache: no figure and no age moves, only the clock, within one minute (10:00:00 to 10:00:40). The
+    reads go on (every second here) and the board on screen stays as it is: nothing asks for a repaint."""
+    repaints: list[str] = []
+    for widget in (Tile, BoardHeader):
+        original = widget.refresh
+
+        def counting(self, *args, _original=original, **kwargs):
+            repaints.append(self.id or type(self).__name__)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(widget, "refresh", counting)
+    now = [NOW]
+    with Store(settings.cache.resolved_path()) as store:
+        app = ShiftboardApp(settings, store, [], clock=lambda: now[0])
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.data is not None)
+            await pilot.pause()
+            assert header_text(app).startswith("10:00  ")
+            repaints.clear()
+            reads = app.reads
+            for second in (10, 20, 30, 40):
+                now[0] = NOW + second
+                await until(pilot, lambda s=second: app.data.at == NOW + s)
+            await pilot.pause()
+            assert app.reads >= reads + 4
+            assert repaints == []
+            assert header_text(app).startswith("10:00  ")
 
 
 async def test_drill_into_a_tile_open_a_row_and_go_back(settings, seeded):

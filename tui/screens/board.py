@@ -20,7 +20,7 @@ class BoardScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        #: The header and the tiles, kept so the once-a-second tick does not search the DOM for them.
+        #: The header and the tiles, kept so each read does not search the DOM for them.
         self.header = BoardHeader()
         self.tiles = [Tile(figure) for figure in FIGURES]
 

@@ -1,9 +1,10 @@
 """Wall mode: the headline figures in large digits for one queue at a time, rotating through "all" and each queue,
 with trends of the last hours. Nothing to press and no cursor: it is read from across a room.
 
-The app feeds it (``show``) on every cache read and every second; it judges every headline figure of every queue on
-each call, so a figure crossing into BREACH is seen even while another queue is on screen: the bell (when
-``[board] bell``) rings once per crossing, and the tile flashes when that queue is shown.
+The app feeds it (``show``) on every cache read, and the wall's own timer asks for it every second while the wall
+exists (the board alone has no such timer). It judges every headline figure of every queue on each call, so a
+figure crossing into BREACH is seen even while another queue is on screen: the bell (when ``[board] bell``) rings
+once per crossing, and the tile flashes when that queue is shown.
 """
 
 from __future__ import annotations
@@ -68,8 +69,19 @@ class WallScreen(Screen):
 
     AUTO_FOCUS = None
 
-    def __init__(self, rotate_s: float, *, bell: bool, clock: Callable[[], float], ascii_only: bool) -> None:
+    def __init__(
+        self,
+        rotate_s: float,
+        *,
+        bell: bool,
+        clock: Callable[[], float],
+        ascii_only: bool,
+        every_second: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(id="wall")
+        #: Called every second while the wall exists (the app's ``show_wall``): the rotation, the countdown to the
+        #: next queue, flashes and ages move between reads.
+        self.every_second = every_second
         self.rotate_s = rotate_s
         self.ring_bell = bell
         self.clock = clock
@@ -99,6 +111,10 @@ class WallScreen(Screen):
             yield TrendLine("Waiting", formatting.count, ascii_only=self.ascii_only, id="trend-waiting")
             yield TrendLine("ASA", formatting.duration, ascii_only=self.ascii_only, id="trend-asa")
 
+    def on_mount(self) -> None:
+        if self.every_second is not None:
+            self.set_interval(1.0, self.every_second)  # a timer of the screen's: it ends when the wall is popped
+
     def on_unmount(self) -> None:
         with self._reader_lock:
             if self._reader is not None:
@@ -116,7 +132,7 @@ class WallScreen(Screen):
     def show(self, data: BoardData | None, moment: float, settings: Any, *, live: bool, problem: str | None) -> None:
         """Judge every headline figure of every queue, then draw the queue whose turn it is."""
         if not self.query("#wall-header"):
-            return  # pushed but not composed yet: the next tick draws it
+            return  # pushed but not composed yet: the next second draws it
         names = data.queue_names if data else []
         queue, place, places = self.rotation(names)
         self.queue = queue

@@ -44,7 +44,8 @@ def header_content(
             (f"{queue_number}/{queue_count} ", "bold"), Content(clean(queue, 40)).stylize("bold $accent")
         )
     if live:
-        parts: list[Content | str | tuple[str, str]] = [(formatting.clock(moment, zone), "bold")]
+        # To the minute: a wall clock that moves with the reads (every ``refresh_s``), not a second hand to repaint.
+        parts: list[Content | str | tuple[str, str]] = [(formatting.minute(moment, zone), "bold")]
     else:
         # In words, not only colour: a replayed board must never pass for the live one.
         when = datetime.fromtimestamp(moment, tz=zone).strftime("%H:%M %a %d %b")
@@ -53,7 +54,7 @@ def header_content(
         parts.append((" PRIVACY", "$accent bold"))
     parts += ["  Queue: ", queue_part]
     if since is not None:
-        parts.append(f"  since {formatting.clock(since, zone)[:5]}")
+        parts.append(f"  since {formatting.minute(since, zone)}")
     if latency_s is not None and latency_s >= SLOW_READ_S:
         parts.append((f"  slow read {latency_s:.1f} s", "$warning"))
     behind = [clean(item.source, 40) for item in health if item.status in ("stale", "failing")]
@@ -70,7 +71,7 @@ def header_content(
         name = Content(clean(item.source, 40))
         said = item.describe(moment if now is None else now)
         if item.status == "failing" and item.failing_since is not None:
-            said += f" since {formatting.clock(item.failing_since, zone)[:5]}"
+            said += f" since {formatting.minute(item.failing_since, zone)}"
         if item.status in ("stale", "failing"):
             said += ", STALE"
         if item.skipped_total:
@@ -95,6 +96,6 @@ class BoardHeader(Static):
         # Content compares by text alone; the styles matter too (a source's mark changes colour with its state).
         shown = (content.plain, list(content.spans))
         if shown == self._shown:
-            return  # the once-a-second tick often says the same thing again: no repaint
+            return  # a read often says the same thing again (the figures did not move): no repaint
         self._shown = shown
         self.update(content, layout=False)  # two lines, fixed height: the layout cannot change
