@@ -5,11 +5,12 @@ Single-process default: if no other process holds the cache's collector lock, th
 Reads use their own read-only connection in one reader thread, so they never overlap: each read schedules the
 next one when it ends (a chained timer), so a slow read delays the board rather than piling reads up. A watcher
 thread (``cache_watch.py``) starts a read soon after any commit; a board fixed at a moment with no source reads
-only then. The board changes on screen only when a read (or a key) changes what it shows: ages on tiles and
-sources are recomputed by each read and the live clock shows minutes, so nothing repaints between reads (a
-once-a-second repaint alone cost as much CPU as the rest of an idle board). Only the wall, while it is shown, moves
-every second (its rotation and countdown). The first read is started by ``cli.run_board`` before Textual is
-imported (``first_read.py``).
+only then. The board changes on screen only when a read (or a key) changes what it shows, and, while a live board
+shows an age (the longest wait, the oldest case), when that age moves on between reads (checked every second,
+without a query). The live clock shows minutes and source ages move with each read, so an idle board repaints
+nothing between reads (a once-a-second repaint alone cost as much CPU as the rest of an idle board). The wall,
+while it is shown, moves every second (its rotation and countdown). The first read is started by
+``cli.run_board`` before Textual is imported (``first_read.py``).
 
 Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
 moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
@@ -39,7 +40,7 @@ from shiftboard.metrics import BacklogMemo
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.cache_watch import watch_commits
-from shiftboard.tui.figures import FIGURES_BY_ID, judge, threshold
+from shiftboard.tui.figures import FIGURES, FIGURES_BY_ID, judge, threshold
 from shiftboard.tui.first_read import FirstRead
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
 from shiftboard.tui.readmodel import BoardData, read_board
@@ -56,6 +57,8 @@ COLLECTOR_STOP_S = 10.0
 #: read's duration: a board then spends at most about a quarter of its time reading (and many boards on one machine
 #: share the CPU instead of queueing for it), while a fast read (tens of ms) delays a figure by no more than that.
 READ_GAP_FACTOR = 3.0
+#: The figures that grow between reads (ages), moved on by ``_plan_tick``.
+TICKING = [figure for figure in FIGURES if figure.ticks]
 #: Benchmarks only (tests/bench/bench_board.py): a file to which the app writes the wall time when the first board
 #: with data has been painted.
 FIRST_PAINT_ENV = "SHIFTBOARD_BENCH_FIRST_PAINT"
@@ -143,6 +146,8 @@ class ShiftboardApp(RewindActions, App[int]):
         self._reader_thread = threading.Thread(target=self._read_loop, name="cache-reader", daemon=True)
         #: The next read planned by ``_read_later`` (None: none planned).
         self._next_read: asyncio.TimerHandle | None = None
+        #: The next move of the ages on tiles between reads (``_plan_tick``; None: none planned).
+        self._tick: asyncio.TimerHandle | None = None
         self._read_began = 0.0
         #: Monotonic time before which a read caused by a commit waits (see READ_GAP_FACTOR).
         self._calm_until = 0.0
@@ -195,6 +200,8 @@ class ShiftboardApp(RewindActions, App[int]):
         if self.collecting:
             self._collector_done.wait(COLLECTOR_STOP_S)
         self._cancel_planned_read()
+        if self._tick is not None:
+            self._tick.cancel()
         self._read_requests.put(None)
         if self._reader_thread.is_alive():
             self._reader_thread.join(COLLECTOR_STOP_S)  # a read in progress finishes before its connection closes
@@ -386,19 +393,54 @@ class ShiftboardApp(RewindActions, App[int]):
         )
         if data is None:
             return
+        self._show_tiles(board, data, moment)
+        self._plan_tick()
+
+    def _show_tiles(self, board: BoardScreen, data: BoardData, moment: float, *, ticking_only: bool = False) -> None:
         figures = data.figures(self.queue)
-        # On the live board ages grow by the time the read took to reach the screen; a rewound board holds its moment.
+        # On the live board ages grow by the time since the read; a rewound board holds its moment.
         elapsed = moment - data.at if self.at is None else 0.0
         # A source that stopped answering still counts with its last good data: every tile says so.
         stale = any(item.status in ("stale", "failing") for item in data.health)
         for tile in board.tiles:
             figure = tile.figure
+            if ticking_only and not figure.ticks:
+                continue
             value = figure.current(figures, elapsed)
             state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
             note = figure.note(figures) if figure.note else None
             if stale:
                 note = f"STALE · {note}" if note else "STALE"
             tile.show(figure.fmt(value), state, note)
+
+    def _plan_tick(self) -> None:
+        """While a live board shows an age (the longest wait, the oldest case), move it on between reads, without a
+        query, at the moment its text or state changes: every second for a wait in m:ss, once a minute for an age
+        in hours and minutes. Only then: a once-a-second Textual timer and repaint cost an idle board as much CPU as
+        all its other work. The event loop's own timer, and only the ticking tiles."""
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        if self.at is not None or self.data is None:
+            return
+        figures = self.data.figures(self.queue)
+        elapsed = self.moment() - self.data.at
+        waits = [
+            wait
+            for figure in TICKING
+            if (wait := figure.steady_s(figures, elapsed, threshold(self.settings.board, figure.id, self.queue)))
+            is not None
+        ]
+        if waits:
+            self._tick = asyncio.get_running_loop().call_later(min(waits), self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._tick = None
+        board = self._board_screen() if self.screen_stack else None
+        if board is None or self.data is None or not (board.header.is_mounted and board.header.is_attached):
+            return
+        self._show_tiles(board, self.data, self.moment(), ticking_only=True)
+        self._plan_tick()
 
     def _key_for(self, binding_id: str) -> str:
         """The key (as remapped by ``[keys]``) that runs the binding ``binding_id``, for hints on screen."""

@@ -65,6 +65,18 @@ class Figure:
             value += max(0.0, elapsed)
         return value
 
+    def steady_s(self, figures: Mapping[str, Any], elapsed: float, limit: Threshold | None) -> float | None:
+        """For an age (``ticks``) written by ``formatting.duration``: the seconds from ``elapsed`` until its text or
+        its state (against ``limit``) can next change as it grows. None for a figure that does not grow."""
+        value = self.current(figures, elapsed)
+        if value is None or not self.ticks:
+            return None
+        steady = formatting.duration_steady_s(value) if self.fmt is formatting.duration else 1.0
+        if limit is not None and self.judged is None:
+            # ``judge`` changes state once the value is past an edge.
+            steady = min([steady] + [edge - value + 0.001 for edge in (limit.warn, limit.breach) if edge >= value])
+        return steady
+
 
 #: Short labels: a tile's title must fit in 14 columns at 80×24.
 _AGENT_LABELS = {"available": "Available", "busy": "Busy", "wrap_up": "Wrap-up", "away": "Away"}

@@ -20,6 +20,15 @@ def duration(seconds: float | None) -> str:
     return f"{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
+def duration_steady_s(seconds: float) -> float:
+    """How long ``duration`` keeps writing the same text for an age that grows from ``seconds``: until the next
+    second below an hour, the next minute below two days, the next hour beyond (plus a millisecond, so the text
+    has changed by then whichever way ``round`` takes a half)."""
+    total = max(0, round(seconds))
+    step = 1 if total < 3600 else 60 if total < 48 * 3600 else 3600
+    return max((total // step + 1) * step - 0.5 - seconds, 0.0) + 0.001
+
+
 def percent(value: float | None) -> str:
     """A percentage, to a whole per cent (a wall board needs no decimals), with its sign."""
     return NONE if value is None else f"{value:.0f}%"

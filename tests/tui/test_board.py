@@ -78,6 +78,23 @@ async def test_ages_and_clock_move_with_the_reads(settings, seeded):
         assert header_text(app).startswith("10:01  ")
 
 
+async def test_ages_on_tiles_move_every_second_between_reads(settings, seeded):
+    """DESIGN: ages (longest wait, oldest case) tick every second from stored timestamps without a new query."""
+    slow = settings.model_copy(update={"board": settings.board.model_copy(update={"refresh_s": 3600.0})})
+    now = [NOW]
+    app = ShiftboardApp(slow, seeded, [], clock=lambda: now[0])
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.data is not None)
+        reads = app.reads
+        assert tile(app, "longest_wait_s").text == "1:30"
+        now[0] = NOW + 30
+        await until(pilot, lambda: tile(app, "longest_wait_s").text == "2:00")
+        now[0] = NOW + 65
+        await until(pilot, lambda: tile(app, "oldest_case_age_s").text == "3h01m")
+        assert app.reads == reads and app.data.at == NOW  # no read: the ages moved from the stored moment
+        assert header_text(app).startswith("10:00  ")  # the clock moves with the reads
+
+
 async def test_a_live_board_whose_figures_stand_still_does_not_repaint(settings, monkeypatch):
     """An empty cache: no figure and no age moves, only the clock, within one minute (10:00:00 to 10:00:40). The
     reads go on (every second here) and the board on screen stays as it is: nothing asks for a repaint."""

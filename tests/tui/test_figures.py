@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from shiftboard.config import BoardSettings, Threshold
 from shiftboard.tui import formatting
-from shiftboard.tui.figures import State, judge, threshold
+from shiftboard.tui.figures import FIGURES_BY_ID, State, judge, threshold
 from shiftboard.tui.widgets.tile_grid import columns_for
 
 HIGHER_WORSE = Threshold(warn=60, breach=180)
@@ -57,3 +60,33 @@ def test_columns_fit_the_terminal():
     assert columns_for(16, 80, 21) == 4  # 4 × 4 tiles of 20 × 5
     assert columns_for(16, 200, 57) == 4  # 50 × 14: balanced
     assert columns_for(16, 40, 10) == 2  # nothing fits: as many columns as the width allows, the grid scrolls
+
+
+@given(st.floats(min_value=0, max_value=10 * 86400, allow_nan=False))
+def test_an_age_keeps_its_text_exactly_as_long_as_duration_steady_s_says(seconds: float):
+    steady = formatting.duration_steady_s(seconds)
+    shown = formatting.duration(seconds)
+    # The same text up to the flip (a millisecond before ``steady``), a new one at ``steady``.
+    assert all(formatting.duration(seconds + (steady - 0.001) * k / 8) == shown for k in range(8))
+    assert formatting.duration(seconds + steady) != shown
+    assert steady <= (1.001 if seconds < 3599 else 60.001 if seconds < 47 * 3600 else 3600.001)
+
+
+@given(st.floats(min_value=0, max_value=400, allow_nan=False), st.sampled_from([HIGHER_WORSE, None]))
+def test_a_growing_age_is_steady_until_its_text_or_its_state_changes(elapsed: float, limit: Threshold | None):
+    longest_wait = FIGURES_BY_ID["longest_wait_s"]
+    figures = {"contacts": {"longest_wait_s": 30.0}}
+    steady = longest_wait.steady_s(figures, elapsed, limit)
+    assert steady is not None and steady > 0
+
+    def seen(after: float) -> tuple[str, State]:
+        value = longest_wait.current(figures, elapsed + after)
+        return longest_wait.fmt(value), judge(value, limit)
+
+    assert all(seen((steady - 0.001) * k / 8) == seen(0.0) for k in range(8))
+    assert seen(steady) != seen(0.0)
+
+
+def test_a_figure_that_does_not_grow_or_has_no_value_plans_no_move():
+    assert FIGURES_BY_ID["waiting_now"].steady_s({"contacts": {"waiting_now": 3}}, 5.0, None) is None
+    assert FIGURES_BY_ID["longest_wait_s"].steady_s({"contacts": {}}, 5.0, HIGHER_WORSE) is None
