@@ -93,6 +93,9 @@ class FilesAdapter(Adapter):
     kind = "files"
     Settings = FilesSettings
     settings: FilesSettings
+    #: The files as the last fetch found them before reading: ``wait`` compares with this, not with the files when it
+    #: starts, so a line appended while a fetch was reading is polled for at once instead of after ``interval_s``.
+    _seen: list[tuple[str, int, int, int]] | None = None
 
     def pattern(self) -> str:
         return os.path.expanduser(self.settings.path)
@@ -116,7 +119,7 @@ class FilesAdapter(Adapter):
         """Wait ``seconds``, but return within WATCH_S of a matching file appearing, growing, being replaced or
         going away. A glob and a stat per file every WATCH_S cost microseconds for the few files a source reads;
         an inotify watcher (e.g. watchfiles) would also have to follow the glob's folders as they come and go."""
-        before = self.look()
+        before = self.look() if self._seen is None else self._seen
         deadline = time.monotonic() + seconds
         while not stop.wait(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline or self.look() != before:
@@ -124,6 +127,7 @@ class FilesAdapter(Adapter):
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         """Read what was appended since ``cursor``: at most ``batch_size`` lines, ``more`` when lines remain."""
+        self._seen = self.look()
         known: dict[str, Any] = {}
         if cursor and cursor.get("version") == CURSOR_VERSION and isinstance(cursor.get("files"), dict):
             known = cursor["files"]

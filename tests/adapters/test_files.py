@@ -853,3 +853,20 @@ def test_a_running_collector_reads_an_appended_line_long_before_its_interval(sto
     finally:
         stop.set()
         runner.join(10)
+
+
+def test_a_line_appended_while_a_fetch_reads_is_polled_for_at_once(tmp_path: Path) -> None:
+    """The race behind a 1.02 s lag with a 1 s interval: a line appended after the fetch looked at the files but
+    before the wait began. The wait compares with what the fetch saw, so it returns at once."""
+    import threading
+
+    path = write(tmp_path / "feed.jsonl", jsonl({"type": "contact", "id": "w0", "queue": "Billing"}))
+    adapter = FilesAdapter(source(tmp_path, "*.jsonl", interval_s=3600))
+    adapter.fetch(None, ts(2026, 11, 23, 1))
+    append(path, jsonl({"type": "contact", "id": "w1", "queue": "Billing"}))  # after the fetch, before the wait
+    stop = threading.Event()
+    waiting = threading.Thread(target=adapter.wait, args=(stop, 3600.0), daemon=True)
+    waiting.start()
+    waiting.join(30)
+    stop.set()
+    assert not waiting.is_alive(), "the wait did not notice the line appended after the fetch"
