@@ -6,11 +6,11 @@ Reads use their own read-only connection in one reader thread, so they never ove
 next one when it ends (a chained timer), so a slow read delays the board rather than piling reads up. A watcher
 thread (``cache_watch.py``) starts a read soon after any commit; a board fixed at a moment with no source reads
 only then. The board changes on screen only when a read (or a key) changes what it shows, and, while a live board
-shows an age (the longest wait, the oldest case), when that age moves on between reads (checked every second,
-without a query). The live clock shows minutes and source ages move with each read, so an idle board repaints
-nothing between reads (a once-a-second repaint alone cost as much CPU as the rest of an idle board). The wall,
-while it is shown, moves every second (its rotation and countdown). The first read is started by
-``cli.run_board`` before Textual is imported (``first_read.py``).
+shows an age (the longest wait, the oldest case), when that age's text or state changes between reads (planned
+for that moment, without a query). The live clock shows minutes and source ages move with each read, so an idle
+board repaints nothing between reads (a once-a-second repaint alone cost as much CPU as the rest of an idle
+board). The wall, while it is shown, moves every second (its rotation and countdown). The first read is started by
+``cli.run_board`` before Textual is imported, in a forked child where it can (``first_read.py``).
 
 Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
 moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
