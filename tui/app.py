@@ -159,11 +159,6 @@ class ShiftboardApp(RewindActions, App[int]):
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
-    def get_default_screen(self) -> BoardScreen:
-        # The board is the base screen: pushing it over Textual's default screen cost a second screen's styles,
-        # layout and full render before the first frame.
-        return BoardScreen()
-
     def on_mount(self) -> None:
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))  # ids are checked before the app starts (tui/keymap.py)
@@ -174,6 +169,7 @@ class ShiftboardApp(RewindActions, App[int]):
             except InvalidThemeError:
                 known = ", ".join(sorted(self.available_themes))
                 self.notify(f"unknown theme {theme!r}; known: {known}", severity="error", markup=False, timeout=15)
+        self.push_screen(BoardScreen())
         if self.start_wall:
             self.action_wall()
         self._watchdog.arm()
