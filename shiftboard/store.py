@@ -480,12 +480,6 @@ class Store:
         row = conn.execute("SELECT n FROM table_changes WHERE name = ?", (table,)).fetchone()
         return row[0] if row else 0
 
-    @staticmethod
-    def all_changes(conn: sqlite3.Connection) -> tuple[tuple[str, int], ...]:
-        """``changes`` of every record table at once, read on ``conn`` inside ``read()``: equal between two reads,
-        no record was written or removed in between (a poll that found nothing writes only ``sync_state``)."""
-        return tuple(conn.execute("SELECT name, n FROM table_changes ORDER BY name"))
-
     def data_version(self) -> int:
         """A number that changes whenever another connection commits to the cache (SQLite ``PRAGMA data_version``):
         a check costing microseconds, so a viewer can read as soon as a collector writes instead of waiting a

@@ -43,7 +43,7 @@ from shiftboard.tui.cache_watch import watch_commits
 from shiftboard.tui.figures import FIGURES, FIGURES_BY_ID, judge, threshold
 from shiftboard.tui.first_read import FirstRead
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
-from shiftboard.tui.readmodel import BoardData, read_board, with_health
+from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
@@ -142,10 +142,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self._read_again = False
         #: Moments to read at, for the reader thread (None: stop). One long-lived thread rather than a Textual
         #: worker per read: a worker's three state messages cost the screen more than the read itself.
-        self._read_requests: queue.SimpleQueue[tuple[float, bool] | None] = queue.SimpleQueue()
-        #: The reader thread's last live read that counted the figures: the record tables' changes before it, when
-        #: it began (monotonic), and its data (``_read_at`` reuses the figures when no record changed since).
-        self._counted: tuple[tuple[tuple[str, int], ...], float, BoardData] | None = None
+        self._read_requests: queue.SimpleQueue[float | None] = queue.SimpleQueue()
         self._reader_thread = threading.Thread(target=self._read_loop, name="cache-reader", daemon=True)
         #: The next read planned by ``_read_later`` (None: none planned).
         self._next_read: asyncio.TimerHandle | None = None
@@ -291,19 +288,14 @@ class ShiftboardApp(RewindActions, App[int]):
         self.read_soon()
 
     def _read(self, at: float) -> None:
-        self._read_requests.put((at, self.at is None))
+        self._read_requests.put(at)
 
     def _read_loop(self) -> None:
-        while (request := self._read_requests.get()) is not None:
-            self._read_at(*request)
+        while (at := self._read_requests.get()) is not None:
+            self._read_at(at)
 
-    def _read_at(self, at: float, live: bool = False) -> None:
-        """In the reader thread: read the board at ``at`` and post it (or why it failed) to the app.
-
-        A live read after a commit that wrote no record (a source's poll that found nothing, every 1.5 s for an idle
-        simulator) reads only the sources' health when the figures were counted less than ``refresh_s`` ago: they
-        could only have moved with time (ages on tiles move on by themselves), and the first read after that
-        ``refresh_s`` counts them again."""
+    def _read_at(self, at: float) -> None:
+        """In the reader thread: read the board at ``at`` and post it (or why it failed) to the app."""
         try:
             first, self._first_read = self._first_read, None
             taken = first.take() if first is not None else None
@@ -319,14 +311,7 @@ class ShiftboardApp(RewindActions, App[int]):
                     return
             if self._reader is None:
                 self._reader = Store(self.store.path, readonly=True)
-            with self._reader.read() as conn:
-                changes = Store.all_changes(conn)  # before counting: a commit in between makes the next read count
-            counted, started = self._counted, time.monotonic()
-            if live and counted is not None and counted[0] == changes and started - counted[1] < self.refresh_s:
-                data = with_health(counted[2], self._reader, self.sources, self.clock())
-            else:
-                data = read_board(self._reader, self.settings, self.sources, at, now=self.clock(), memo=self._memo)
-                self._counted = (changes, started, data) if live else None
+            data = read_board(self._reader, self.settings, self.sources, at, now=self.clock(), memo=self._memo)
         except Exception as error:  # shown in the header; the next read tries again
             self.post_message(BoardReadFailed(f"{type(error).__name__}: {error}"))
             return

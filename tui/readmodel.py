@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from shiftboard import metrics
@@ -60,12 +60,3 @@ def read_board(
         health=sources_health,
         latency_s=time.perf_counter() - started,
     )
-
-
-def with_health(data: BoardData, store: Store, sources: Sequence[SourceSettings], now: float) -> BoardData:
-    """``data``'s figures with each source's health read again at ``now``: for a read after a commit that wrote no
-    record (a poll that found nothing), when the figures were counted less than a refresh interval ago."""
-    started = time.perf_counter()
-    states = {state.source: state for state in store.sync_states()}
-    sources_health = [health(source, states.get(source.name), now) for source in sources]
-    return replace(data, health=sources_health, latency_s=time.perf_counter() - started)
