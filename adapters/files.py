@@ -127,6 +127,7 @@ class FilesAdapter(Adapter):
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         """Read what was appended since ``cursor``: at most ``batch_size`` lines, ``more`` when lines remain."""
+        # Not the list to read: a file look() cannot stat (a symlink loop) must still be tried, and reported.
         self._seen = self.look()
         known: dict[str, Any] = {}
         if cursor and cursor.get("version") == CURSOR_VERSION and isinstance(cursor.get("files"), dict):

@@ -362,9 +362,9 @@ class ShiftboardApp(RewindActions, App[int]):
         if not self.screen_stack:
             return  # a read that arrives while the app closes has nothing left to show on
         self.show_wall()
-        board = self._board_screen()
-        if board is None or not (board.header.is_mounted and board.header.is_attached):
-            return  # not composed yet, or closing
+        board = self._mounted_board()
+        if board is None:
+            return
         moment = self.moment()
         data = self.data
         names = data.queue_names if data else []
@@ -432,8 +432,8 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def _on_tick(self) -> None:
         self._tick = None
-        board = self._board_screen() if self.screen_stack else None
-        if board is None or self.data is None or not (board.header.is_mounted and board.header.is_attached):
+        board = self._mounted_board()
+        if board is None or self.data is None:
             return
         self._show_tiles(board, self.data, self.moment(), ticking_only=True)
         self._plan_tick()
@@ -452,6 +452,13 @@ class ShiftboardApp(RewindActions, App[int]):
     def _on_wall(self) -> bool:
         """Wall mode is in front (known by the wall screen's id, so its module need not be imported at start)."""
         return self.screen.id == "wall"
+
+    def _mounted_board(self) -> BoardScreen | None:
+        """The board screen, when its widgets are there to show on (None: not composed yet, or closing)."""
+        board = self._board_screen() if self.screen_stack else None
+        if board is None or not (board.header.is_mounted and board.header.is_attached):
+            return None
+        return board
 
     def _board_screen(self) -> BoardScreen | None:
         for screen in self.screen_stack:

@@ -119,11 +119,14 @@ class FirstRead:
             return bool(readable)
         return self._thread is None or not self._thread.is_alive()
 
-    def take(self) -> tuple[Store, BoardData] | None:
-        """Wait for the read; its connection and data, or None when it failed (read again the usual way)."""
+    def _wait(self) -> None:
         self._collect_child()
         if self._thread is not None:
             self._thread.join()
+
+    def take(self) -> tuple[Store, BoardData] | None:
+        """Wait for the read; its connection and data, or None when it failed (read again the usual way)."""
+        self._wait()
         if self._store is None or self._data is None:
             return None
         taken = (self._store, self._data)
@@ -132,9 +135,7 @@ class FirstRead:
 
     def close(self) -> None:
         """Drop the connection if nobody took it."""
-        self._collect_child()
-        if self._thread is not None:
-            self._thread.join()
+        self._wait()
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -231,13 +231,12 @@ def start_once(argv: list[str], folder: Path, timeout: float = 60.0) -> tuple[fl
 
 
 def startup(folder: Path, config: Path, bares: tuple[Path, Path], repeat: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {name: [] for name in ("board", "bare", "settings", "board_cpu", "bare_cpu")}
-    out["settings_cpu"] = []
     apps = (
         (board_argv(config, bench_metrics.AT), "board"),
         ([sys.executable, str(bares[0])], "bare"),
         ([sys.executable, str(bares[1])], "settings"),
     )
+    out: dict[str, list[float]] = {key: [] for _, name in apps for key in (name, f"{name}_cpu")}
     for _ in range(repeat):
         for argv, name in apps:
             seconds, terminal = start_once(argv, folder)
