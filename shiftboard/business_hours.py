@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from shiftboard.config import BusinessHours
+if TYPE_CHECKING:  # types only: the board's first frame is drawn before pydantic is imported
+    from shiftboard.config import BusinessHours
+
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

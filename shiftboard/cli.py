@@ -6,6 +6,7 @@ Exit codes: 0 fine, 1 a check failed (doctor), 2 bad arguments or configuration,
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import logging
@@ -18,14 +19,18 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shiftboard import erlang, metrics
-from shiftboard.collector import Collector, CollectorLock
-from shiftboard.config import ConfigError, Settings, check_environment, load_settings
-from shiftboard.health import health
+from shiftboard.errors import ConfigError
 from shiftboard.store import Store, StoreError
 from shiftboard.text import clean, escape_bidi_json
+
+# The configuration, the collector and the metrics are imported where a command uses them: the board's process
+# draws its first frame before it imports the configuration's library (see run_board).
+if TYPE_CHECKING:
+    from shiftboard.config import Settings
+    from shiftboard.tui.first_read import FirstRead
+    from shiftboard.tui.launch import Start
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -145,12 +150,14 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "staffing":
             # Pure arithmetic: no configuration or cache needed.
             return run_staffing(args)
-        settings = load_settings(args.config)
         command = args.command or "board"
+        if command == "board":
+            return run_board(args)  # checks the configuration itself, off the process that draws where it can
+        from shiftboard.config import check_environment, load_settings
+
+        settings = load_settings(args.config)
         if command != "doctor":  # doctor reports a missing token among its findings instead of refusing to run
             check_environment(settings)
-        if command == "board":
-            return run_board(settings, args)
         _settled()
         if command == "snapshot":
             return run_snapshot(settings, args)
@@ -188,24 +195,50 @@ def _display_options(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument("--theme", metavar="NAME", default=default, help="Textual theme, e.g. ansi-dark, textual-dark")
 
 
-def run_board(settings: Settings, args: argparse.Namespace) -> int:
+def prepare_board(args: argparse.Namespace) -> Start:
+    """Everything the board needs before its first frame, checked: the configuration and its tokens and keys
+    (ConfigError), ``--at`` (UsageError), the cache created or migrated (StoreError)."""
+    from shiftboard.config import check_environment, load_settings
+    from shiftboard.tui.launch import Start
+    from shiftboard.tui.look import BoardConfig
+
+    settings = load_settings(args.config)
+    check_environment(settings)
     # "is not None": an empty --at is a mistake to report, not a request for "now".
     at = parse_moment(args.at, settings) if getattr(args, "at", None) is not None else None
     sources = settings.source_settings()
     check_keys(settings)  # imports Textual only when [keys] remaps something
-    store = open_store(settings)
-    # Textual-free: the first read runs on the other core while Textual is imported below.
-    from shiftboard.tui.first_read import FirstRead
+    with open_store(settings) as store:
+        path = store.path
+    return Start(path, at, BoardConfig.of(settings, sources))
 
-    first_read = FirstRead(store.path, settings, sources, at, time.time)
+
+def run_board(args: argparse.Namespace) -> int:
+    # Textual- and pydantic-free: the child forked here validates the configuration and reads the cache on the
+    # other core while this process imports Textual below (tui/launch.py).
+    from shiftboard.tui.launch import Launch, can_fork
+
+    prepare = functools.partial(prepare_board, args)
+    launch = Launch(prepare, time.time) if can_fork() else None
     # Imported here so headless commands never pay for (or depend on) Textual.
     from shiftboard.tui.app import ShiftboardApp
 
+    start = launch.start() if launch is not None else None
+    if launch is not None and start is not None:
+        first_read: Launch | FirstRead = launch
+    else:  # no fork, or the child could not prepare: here, where a problem raises and is reported
+        if launch is not None:
+            launch.close()
+        from shiftboard.tui.first_read import FirstRead
+
+        start = prepare()
+        settings, sources = start.config.settings, start.config.sources
+        first_read = FirstRead(start.path, settings, sources, start.at, time.time)
+    store = Store(start.path)
     app = ShiftboardApp(
-        settings,
+        start.config,
         store,
-        sources,
-        at=at,
+        at=start.at,
         wall=getattr(args, "wall", False),
         ascii_only=getattr(args, "ascii", False),
         theme=getattr(args, "theme", None),
@@ -234,6 +267,9 @@ def check_keys(settings: Settings) -> None:
 
 def snapshot_data(settings: Settings, store: Store, at: float, since: float | None) -> dict[str, Any]:
     """The snapshot document: figures per queue plus each source's health."""
+    from shiftboard import metrics
+    from shiftboard.health import health
+
     data = metrics.compute(store, settings.metrics, at, since, costs=settings.costs)
     states = {s.source: s for s in store.sync_states()}
     data["sources"] = [health(s, states.get(s.name), at).as_json() for s in settings.source_settings()]
@@ -245,6 +281,8 @@ def run_snapshot(settings: Settings, args: argparse.Namespace) -> int:
     since = parse_moment(args.since, settings) if args.since is not None else None
     if since is not None and since >= at:
         raise UsageError("--since must be before --at")
+    from shiftboard.collector import Collector
+
     sources = settings.source_settings()
     with open_store(settings) as store:
         if not args.no_sync:
@@ -352,6 +390,8 @@ def parse_target(text: str) -> tuple[float, float]:
 
 
 def run_staffing(args: argparse.Namespace) -> int:
+    from shiftboard.erlang import staffing
+
     calls = _number("--calls-per-hour", args.calls_per_hour, 0, math.inf, low_open=True)
     aht = _number("--aht", args.aht, 0, math.inf, low_open=True)
     target, threshold = parse_target(args.target)
@@ -360,7 +400,7 @@ def run_staffing(args: argparse.Namespace) -> int:
         None if args.max_occupancy is None else _number("--max-occupancy", args.max_occupancy, 0, 1, low_open=True)
     )
     try:
-        result = erlang.staffing(calls, aht, target, threshold, shrinkage, max_occ)
+        result = staffing(calls, aht, target, threshold, shrinkage, max_occ)
     except ValueError as error:
         raise UsageError(str(error)) from None
     data = {
@@ -398,6 +438,9 @@ def run_staffing(args: argparse.Namespace) -> int:
 
 
 def run_collect(settings: Settings, args: argparse.Namespace) -> int:
+    from shiftboard.cache_lock import CollectorLock
+    from shiftboard.collector import Collector
+
     sources = settings.source_settings()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -441,6 +484,9 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     process fills by running the collector (unless another collector already does)."""
     from textual_serve.server import Server
 
+    from shiftboard.cache_lock import CollectorLock
+    from shiftboard.collector import Collector
+
     check_keys(settings)  # each browser's board would refuse them; say so once, here
     sources = settings.source_settings()
     command = [sys.executable, "-m", "shiftboard", "board"]
@@ -474,6 +520,7 @@ def run_doctor(settings: Settings) -> int:
     """One line per check, each saying what to fix; exit 2 when a source's token variable is unset (a configuration
     problem, as for every command), else 1 when any check FAILs (WARN is advice)."""
     from shiftboard import doctor
+    from shiftboard.config import check_environment
 
     key_problems: list[str] = []
     if settings.keys:

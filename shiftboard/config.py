@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from shiftboard.adapters import adapter_class, kinds
 from shiftboard.adapters.base import SourceSettings, check_time_zone
+from shiftboard.errors import ConfigError
 
 APP_NAME = "shiftboard"
 CONFIG_ENV = "SHIFTBOARD_CONFIG"
@@ -37,14 +38,6 @@ AbandonPolicy = Literal[
     "abandons_within_threshold_met",
 ]
 ABANDON_POLICIES: tuple[str, ...] = AbandonPolicy.__args__  # type: ignore[attr-defined]
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used. ``problems`` holds one line per problem: where, which key, what."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class _Strict(BaseModel):

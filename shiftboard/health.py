@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shiftboard.adapters.base import SourceSettings
 from shiftboard.model import format_time
 from shiftboard.store import SyncState
 from shiftboard.text import clean
+
+if TYPE_CHECKING:  # types only: the board's first frame is drawn before pydantic is imported
+    from shiftboard.adapters.base import SourceSettings
 
 #: A source is stale when it has not succeeded for this many poll intervals.
 STALE_INTERVALS = 3

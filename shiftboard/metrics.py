@@ -20,13 +20,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shiftboard import erlang
 from shiftboard.business_hours import BusinessCalendar
-from shiftboard.config import CostSettings, MetricsSettings
 from shiftboard.model import AGENT_STATES, OPEN_STATUSES, PRIORITIES, format_time
 from shiftboard.store import OPEN_SQL, Store
+
+if TYPE_CHECKING:  # types only: the board's first frame is drawn before pydantic is imported
+    from shiftboard.config import CostSettings, MetricsSettings
 
 ALL = "all"
 #: A contact still waiting after this long is assumed lost by its source and no longer counted as waiting.

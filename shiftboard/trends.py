@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shiftboard import metrics
-from shiftboard.config import MetricsSettings
+
+if TYPE_CHECKING:  # types only: the board's first frame is drawn before pydantic is imported
+    from shiftboard.config import MetricsSettings
 
 #: How far back a contact still counts as waiting (the same horizon as metrics' waiting_now).
 WAITING_HORIZON_S = 24 * 3600.0

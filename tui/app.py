@@ -9,8 +9,12 @@ only then. The board changes on screen only when a read (or a key) changes what 
 shows an age (the longest wait, the oldest case), when that age's text or state changes between reads (planned
 for that moment, without a query). The live clock shows minutes and source ages move with each read, so an idle
 board repaints nothing between reads (a once-a-second repaint alone cost as much CPU as the rest of an idle
-board). The wall, while it is shown, moves every second (its rotation and countdown). The first read is started by
-``cli.run_board`` before Textual is imported, in a forked child where it can (``first_read.py``).
+board). The wall, while it is shown, moves every second (its rotation and countdown).
+
+Start-up: ``cli.run_board`` forks before it imports Textual; the child validates the configuration and makes the
+first read (``launch.py``; a thread where it cannot fork, ``first_read.py``). This process draws the first frame from
+plain values (``look.BoardLook``) and the child's read, without importing pydantic; the settings themselves are
+unpickled when a later read, a drill or the collector (started once the first read is shown) first needs them.
 
 Where later features attach: rewind sets ``at`` and calls ``read_now`` (every read and drill already takes the
 moment); keys from config go through ``set_keymap`` (every Binding has an id); a command palette is a Provider in
@@ -27,27 +31,29 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual import work
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 
-from shiftboard.collector import Collector, CollectorLock
-from shiftboard.config import Settings, SourceSettings
+from shiftboard.cache_lock import CollectorLock
 from shiftboard.metrics import BacklogMemo
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.cache_watch import watch_commits
 from shiftboard.tui.figures import FIGURES, FIGURES_BY_ID, judge, threshold
-from shiftboard.tui.first_read import FirstRead
+from shiftboard.tui.look import BoardConfig
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
 from shiftboard.tui.readmodel import BoardData, read_board
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
 from shiftboard.tui.widgets.board_header import header_content
+
+if TYPE_CHECKING:  # the settings' classes (pydantic) are imported after the first frame, where they are used
+    from shiftboard.config import Settings, SourceSettings
 
 #: Styles that replace heavy and rounded borders with ASCII ones (``--ascii``).
 ASCII_CSS = Path(__file__).with_name("ascii.tcss")
@@ -68,6 +74,14 @@ FIRST_PAINT_ENV = "SHIFTBOARD_BENCH_FIRST_PAINT"
 _HELP_FOLDED = frozenset(f"queue-{n}" for n in range(1, 10))
 
 
+class StartedRead(Protocol):
+    """A first read started before the app (``launch.Launch``, ``first_read.FirstRead``)."""
+
+    def ready(self) -> bool: ...
+    def take(self) -> tuple[Store, BoardData] | None: ...
+    def close(self) -> None: ...
+
+
 def _board_commands() -> type[Provider]:
     from shiftboard.tui.palette import BoardCommands  # imported when the palette first opens, not at start
 
@@ -81,7 +95,12 @@ def _queue_bindings() -> list[BindingType]:
 
 
 class ShiftboardApp(RewindActions, App[int]):
-    """The live board. ``at`` fixes the moment shown (None: live); ``clock`` is injectable for tests."""
+    """The live board. ``at`` fixes the moment shown (None: live); ``clock`` is injectable for tests.
+
+    ``settings``: the validated configuration with its ``sources``, or a ``BoardConfig`` that holds both (from
+    cli.run_board, whose forked child validated them): the board draws its first frame from the config's ``look``
+    and unpickles the settings only when a read, a drill or the collector first needs them.
+    """
 
     TITLE = "shiftboard"
     CSS_PATH = ["board.tcss", "wall.tcss"]
@@ -99,9 +118,9 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | BoardConfig,
         store: Store,
-        sources: Sequence[SourceSettings],
+        sources: Sequence[SourceSettings] = (),
         at: float | None = None,
         *,
         clock: Callable[[], float] = time.time,
@@ -109,7 +128,7 @@ class ShiftboardApp(RewindActions, App[int]):
         ascii_only: bool = False,
         theme: str | None = None,
         privacy: bool = False,
-        first_read: FirstRead | None = None,
+        first_read: StartedRead | None = None,
     ) -> None:
         super().__init__()
         #: A read started before Textual was imported (cli.run_board); the first ``_read`` takes it.
@@ -123,13 +142,14 @@ class ShiftboardApp(RewindActions, App[int]):
         self._watchdog = TerminalWatchdog(self, self.exit)
         #: Customers' names, contact details and subjects masked on every screen (``--privacy``, the ``p`` key).
         self.privacy = privacy
-        self.settings = settings
+        self.config = settings if isinstance(settings, BoardConfig) else BoardConfig.of(settings, sources)
+        #: What the board draws with (plain values from the settings; see look.py).
+        self.look = self.config.look
         self.store = store
-        self.sources = list(sources)
         self.at = at
         self.clock = clock
-        self.zone = settings.metrics.zone()
-        self.refresh_s = max(settings.board.refresh_s, 1.0)
+        self.zone = self.look.zone
+        self.refresh_s = self.look.refresh_s
         #: The latest read, None until the first one arrives.
         self.data: BoardData | None = None
         #: The queue in focus; None shows every queue.
@@ -154,15 +174,25 @@ class ShiftboardApp(RewindActions, App[int]):
         self._first_paint_file = os.environ.get(FIRST_PAINT_ENV)
         self._stop = threading.Event()
         self._collector_done = threading.Event()
+        self._collector_started = False
         self._lock = CollectorLock(Path(store.path))
         self.collecting = False
+
+    @property
+    def settings(self) -> Settings:
+        """The validated configuration (unpickled on first use when the board was launched with a BoardConfig)."""
+        return self.config.settings
+
+    @property
+    def sources(self) -> list[SourceSettings]:
+        return self.config.sources
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.settings.keys:
-            self.set_keymap(dict(self.settings.keys))  # ids are checked before the app starts (tui/keymap.py)
-        theme = pick_theme(self.asked_theme, self.settings.board.theme, os.environ)
+        if self.look.keys:
+            self.set_keymap(dict(self.look.keys))  # ids are checked before the app starts (tui/keymap.py)
+        theme = pick_theme(self.asked_theme, self.look.theme, os.environ)
         if theme:
             try:
                 self.theme = theme
@@ -173,7 +203,7 @@ class ShiftboardApp(RewindActions, App[int]):
         if self.start_wall:
             self.action_wall()
         self._watchdog.arm()
-        self._start_collector()
+        self._claim_cache()
         threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
         self._reader_thread.start()
         first = self._first_read
@@ -193,8 +223,10 @@ class ShiftboardApp(RewindActions, App[int]):
     def on_unmount(self) -> None:
         self._watchdog.disarm()
         self._stop.set()
-        if self.collecting:
+        if self._collector_started:
             self._collector_done.wait(COLLECTOR_STOP_S)
+        else:
+            self._lock.release()  # claimed, but the board closed before its first read was shown
         self._cancel_planned_read()
         if self._tick is not None:
             self._tick.cancel()
@@ -208,7 +240,7 @@ class ShiftboardApp(RewindActions, App[int]):
     def _frozen(self) -> bool:
         """Fixed at a moment with no source of its own: no clock, age or source health moves, and only a commit
         (which the change probe sees) can change a figure, so the refresh timer has no work."""
-        return self.at is not None and not self.sources
+        return self.at is not None and not self.look.has_sources
 
     def moment(self) -> float:
         """The moment the board shows: ``at`` when fixed, else now."""
@@ -216,19 +248,28 @@ class ShiftboardApp(RewindActions, App[int]):
 
     # -- collector ------------------------------------------------------------------------------------------
 
+    def _claim_cache(self) -> None:
+        """Collect in-process when the board has sources and no other process writes the cache (``shiftboard
+        collect`` or another board, which hold its lock): the lock is taken now, so the first frame already says
+        who fills the cache; the collector starts once the first read is shown (``_start_collector``)."""
+        # Without sources (``sources = []``) the board is a viewer of a cache that ``shiftboard collect`` fills.
+        if self.look.has_sources and self._lock.acquire():
+            self.collecting = True
+
     def _start_collector(self) -> None:
-        if not self.sources:
-            return  # ``sources = []``: a viewer of a cache that ``shiftboard collect`` fills
-        if not self._lock.acquire():
-            return  # another process (``shiftboard collect`` or another board) writes; this board only reads
-        self.collecting = True
-        collector = Collector(self.store, self.sources, retention_days=self.settings.cache.retention_days)
-        self._collect(collector)
+        """After the first read is shown: the collector's settings and adapters (pydantic) are imported in its
+        thread, not before the first frame."""
+        if self.collecting and not self._collector_started:
+            self._collector_started = True
+            self._collect()
 
     @work(thread=True, group="collector", exit_on_error=False)
-    def _collect(self, collector: Collector) -> None:
+    def _collect(self) -> None:
         reason = None
         try:
+            from shiftboard.collector import Collector
+
+            collector = Collector(self.store, self.sources, retention_days=self.settings.cache.retention_days)
             collector.run(self._stop)
             if collector.fatal is not None:
                 reason = str(collector.fatal)
@@ -335,6 +376,8 @@ class ShiftboardApp(RewindActions, App[int]):
             self.queue = None
         self.show_board()
         self._read_finished()
+        if not self._collector_started:
+            self.call_after_refresh(self._start_collector)
         if self._first_paint_file and self.data.queue_names:
             self.call_after_refresh(self._record_first_paint)
 
@@ -349,13 +392,15 @@ class ShiftboardApp(RewindActions, App[int]):
         self.problem = message.reason
         self.show_board()
         self._read_finished()
+        if not self._collector_started:
+            self.call_after_refresh(self._start_collector)
 
     # -- showing --------------------------------------------------------------------------------------------
 
     def show_wall(self) -> None:
         """Draw the wall, when it is in front: on each read, and every second from the wall's own timer."""
         if self.screen_stack and self._on_wall:
-            self.screen.show(self.data, self.moment(), self.settings, live=self.at is None, problem=self.problem)
+            self.screen.show(self.data, self.moment(), self.look, live=self.at is None, problem=self.problem)
 
     def show_board(self) -> None:
         """Show the latest read (or problem): widgets whose text is unchanged are not repainted."""
@@ -378,7 +423,7 @@ class ShiftboardApp(RewindActions, App[int]):
                 queue_count=len(names),
                 since=data.since if data else None,
                 health=data.health if data else [],
-                collecting=self.collecting or not self.sources,
+                collecting=self.collecting or not self.look.has_sources,
                 live=self.at is None,
                 latency_s=data.latency_s if data else None,
                 problem=self.problem,
@@ -403,7 +448,7 @@ class ShiftboardApp(RewindActions, App[int]):
             if ticking_only and not figure.ticks:
                 continue
             value = figure.current(figures, elapsed)
-            state = judge(figure.judged_value(figures, elapsed), threshold(self.settings.board, figure.id, self.queue))
+            state = judge(figure.judged_value(figures, elapsed), threshold(self.look.limits, figure.id, self.queue))
             note = figure.note(figures) if figure.note else None
             if stale:
                 note = f"STALE · {note}" if note else "STALE"
@@ -424,7 +469,7 @@ class ShiftboardApp(RewindActions, App[int]):
         waits = [
             wait
             for figure in TICKING
-            if (wait := figure.steady_s(figures, elapsed, threshold(self.settings.board, figure.id, self.queue)))
+            if (wait := figure.steady_s(figures, elapsed, threshold(self.look.limits, figure.id, self.queue)))
             is not None
         ]
         if waits:
@@ -502,11 +547,11 @@ class ShiftboardApp(RewindActions, App[int]):
         else:
             from shiftboard.tui.screens.wall import WallScreen  # imported on the first ``w``, not at start
 
-            rotate_s = self.settings.board.wall_rotate_s
+            rotate_s = self.look.wall_rotate_s
             self.push_screen(
                 WallScreen(
                     rotate_s,
-                    bell=self.settings.board.bell,
+                    bell=self.look.bell,
                     clock=self.clock,
                     ascii_only=self.ascii_only,
                     every_second=self.show_wall,

@@ -10,10 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
-from shiftboard.config import BoardSettings, Threshold
 from shiftboard.tui import formatting
+
+
+class Edges(Protocol):
+    """A threshold: ``[board.thresholds]``' config model, or its plain copy in ``look.BoardLook``."""
+
+    @property
+    def warn(self) -> float: ...
+    @property
+    def breach(self) -> float: ...
+
+
+class Thresholds(Protocol):
+    """The board's thresholds and each queue's overrides (``[board]`` settings, or ``look.Limits``)."""
+
+    @property
+    def thresholds(self) -> Mapping[str, Edges]: ...
+    @property
+    def queues(self) -> Mapping[str, Mapping[str, Edges]]: ...
 
 
 class State(Enum):
@@ -65,7 +82,7 @@ class Figure:
             value += max(0.0, elapsed)
         return value
 
-    def steady_s(self, figures: Mapping[str, Any], elapsed: float, limit: Threshold | None) -> float | None:
+    def steady_s(self, figures: Mapping[str, Any], elapsed: float, limit: Edges | None) -> float | None:
         """For an age (``ticks``) written by ``formatting.duration``: the seconds from ``elapsed`` until its text or
         its state (against ``limit``) can next change as it grows. None for a figure that does not grow."""
         value = self.current(figures, elapsed)
@@ -175,7 +192,7 @@ FIGURES: tuple[Figure, ...] = (
 FIGURES_BY_ID = {figure.id: figure for figure in FIGURES}
 
 
-def threshold(board: BoardSettings, figure_id: str, queue: str | None) -> Threshold | None:
+def threshold(board: Thresholds, figure_id: str, queue: str | None) -> Edges | None:
     """The threshold for a figure on a queue: the queue's override, else the board's, else none."""
     if queue is not None:
         override = board.queues.get(queue, {}).get(figure_id)
@@ -184,7 +201,7 @@ def threshold(board: BoardSettings, figure_id: str, queue: str | None) -> Thresh
     return board.thresholds.get(figure_id)
 
 
-def judge(value: float | None, limit: Threshold | None) -> State:
+def judge(value: float | None, limit: Edges | None) -> State:
     """A value's state. A value exactly at a threshold is within it (as a wait at the SL threshold is within SL);
     past ``warn`` is WARN, past ``breach`` is BREACH; when ``warn`` > ``breach`` lower is worse."""
     if value is None or limit is None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shiftboard import metrics
-from shiftboard.config import Settings, SourceSettings
 from shiftboard.health import Health, health
 from shiftboard.store import Store
+
+if TYPE_CHECKING:  # types only: the board's first frame is drawn before pydantic is imported
+    from shiftboard.config import Settings, SourceSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ class RewindActions:
     def action_rewind(self: ShiftboardApp, direction: int) -> None:
         """Show the board one ``[board] rewind_step_min`` step earlier (-1) or later (1)."""
         now = self.clock()
-        target = step(self.moment(), now, self.settings.board.rewind_step_min * 60.0, direction, self.zone)
+        target = step(self.moment(), now, self.look.rewind_step_min * 60.0, direction, self.zone)
         self.go_to(target)
 
     def action_live(self) -> None:

@@ -244,7 +244,7 @@ async def test_s_cycles_the_sort_column_and_capital_s_reverses(settings, seeded)
 
 
 async def test_a_board_without_sources_only_reads_and_leaves_the_collector_lock_free(settings, seeded):
-    from shiftboard.collector import CollectorLock
+    from shiftboard.cache_lock import CollectorLock
 
     app = ShiftboardApp(settings, seeded, [], clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -1,13 +1,10 @@
-"""The first read started before Textual is imported: the board shows it, or reads again when it failed."""
+"""The first read in a thread, started before Textual is imported: the board shows it, or reads again when it failed."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.first_read import FirstRead
@@ -42,11 +39,8 @@ async def test_a_failed_first_read_leaves_the_board_reading_the_usual_way(settin
         assert app.problem is None
 
 
-@pytest.mark.parametrize("fork", [True, False], ids=["child process", "thread"])
-def test_the_first_read_gives_the_figures_of_a_read_at_that_moment(settings, seeded, fork: bool):
-    first = FirstRead(seeded.path, settings, [], NOW, lambda: NOW, fork=fork)
-    child = first._child[0] if first._child else None
-    assert (child is not None) == fork
+def test_the_first_read_gives_the_figures_of_a_read_at_that_moment(settings, seeded):
+    first = FirstRead(seeded.path, settings, [], NOW, lambda: NOW)
     taken = first.take()
     assert taken is not None
     reader, data = taken
@@ -57,24 +51,6 @@ def test_the_first_read_gives_the_figures_of_a_read_at_that_moment(settings, see
         assert reader.readonly and read_board(reader, settings, [], NOW).queues == data.queues  # a working connection
     finally:
         reader.close()
-    if child is not None:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(child, os.WNOHANG)  # the child was reaped: no zombie left behind
-
-
-def test_a_failed_first_read_in_a_child_process_gives_nothing(settings, tmp_path: Path):
-    first = FirstRead(tmp_path / "missing" / "cache.sqlite", settings, [], NOW, lambda: NOW, fork=True)
-    assert first.take() is None
-    first.close()
-
-
-def test_a_process_with_threads_reads_in_a_thread_not_a_child():
-    code = (
-        "import threading; from shiftboard.tui.first_read import can_fork; a = can_fork(); "
-        "threading.Thread(target=threading.Event().wait, daemon=True).start(); print(a, can_fork())"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert result.stdout.split() == [str(hasattr(os, "fork")), "False"]
 
 
 def test_the_first_read_module_does_not_import_textual():

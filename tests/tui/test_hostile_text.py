@@ -57,7 +57,7 @@ async def test_hostile_text_is_literal_and_harmless(settings, seeded):
 
 
 async def test_a_source_error_reason_is_literal_in_the_header(settings, seeded):
-    from shiftboard.collector import CollectorLock
+    from shiftboard.cache_lock import CollectorLock
     from shiftboard.config import SourceSettings
 
     reason = "HTTP 401 [/bold] [@click=app.quit]login[/] \x1b[2J\u202e"

@@ -9,7 +9,8 @@ import pytest
 
 from shiftboard import collector as collector_module
 from shiftboard.adapters.base import Adapter, AdapterContext, FetchResult, SourceError, SourceSettings
-from shiftboard.collector import Collector, CollectorLock, SourceRunner
+from shiftboard.cache_lock import CollectorLock
+from shiftboard.collector import Collector, SourceRunner
 from shiftboard.model import Batch, Case
 from shiftboard.store import Store
 

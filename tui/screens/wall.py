@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -33,6 +34,7 @@ from shiftboard.tui.widgets.tile import Tile
 from shiftboard.tui.widgets.trend_line import TrendLine
 
 if TYPE_CHECKING:
+    from shiftboard.tui.look import BoardLook, Limits
     from shiftboard.tui.readmodel import BoardData
 
 #: The figures on the wall, in reading order.
@@ -129,7 +131,7 @@ class WallScreen(Screen):
         slot = int(max(0.0, self.clock() - self._started) // self.rotate_s) % len(places)
         return places[slot], slot + 1, len(places)
 
-    def show(self, data: BoardData | None, moment: float, settings: Any, *, live: bool, problem: str | None) -> None:
+    def show(self, data: BoardData | None, moment: float, look: BoardLook, *, live: bool, problem: str | None) -> None:
         """Judge every headline figure of every queue, then draw the queue whose turn it is."""
         if not self.query("#wall-header"):
             return  # pushed but not composed yet: the next second draws it
@@ -137,11 +139,11 @@ class WallScreen(Screen):
         queue, place, places = self.rotation(names)
         self.queue = queue
         left = self.rotate_s - (max(0.0, self.clock() - self._started) % self.rotate_s)
-        self._show_header(moment, settings, queue, place, places, left if places > 1 else None, live, problem)
+        self._show_header(moment, look.zone, queue, place, places, left if places > 1 else None, live, problem)
         if data is None:
             return
         elapsed = moment - data.at
-        self._judge_all(data, settings, elapsed)
+        self._judge_all(data, look.limits, elapsed)
         figures = data.figures(queue)
         key = queue or metrics.ALL
         now = time.monotonic()
@@ -152,12 +154,12 @@ class WallScreen(Screen):
             note = figure.note(figures) if figure.note else None
             tile.show(figure.fmt(value), state, note)
             tile.set_class(self._flash_until.get((key, figure.id), 0.0) > now, "-flash")
-        self._show_trends(key, data.at, settings)
+        self._show_trends(key, data.at)
 
     def _show_header(
         self,
         moment: float,
-        settings: Any,
+        zone: tzinfo,
         queue: str | None,
         place: int,
         places: int,
@@ -165,7 +167,6 @@ class WallScreen(Screen):
         live: bool,
         problem: str | None,
     ) -> None:
-        zone = settings.metrics.zone()
         name = Content("All queues") if queue is None else Content(clean(queue, 40))
         parts: list[Content | str | tuple[str, str]] = [
             (formatting.clock(moment, zone), "bold"),
@@ -184,14 +185,14 @@ class WallScreen(Screen):
             text = Content(ascii_text(text.plain, True), list(text.spans))
         self.query_one("#wall-header", Static).update(text)
 
-    def _judge_all(self, data: BoardData, settings: Any, elapsed: float) -> None:
+    def _judge_all(self, data: BoardData, limits: Limits, elapsed: float) -> None:
         found = []
         for key in data.queues:
             queue = None if key == metrics.ALL else key
             figures = data.figures(queue)
             for figure_id in WALL_FIGURES:
                 figure = FIGURES_BY_ID[figure_id]
-                state = judge(figure.judged_value(figures, elapsed), threshold(settings.board, figure_id, queue))
+                state = judge(figure.judged_value(figures, elapsed), threshold(limits, figure_id, queue))
                 previous = self._states.get((key, figure_id))
                 # A crossing needs a known state before it: a figure already in breach when the wall opens is shown,
                 # not announced.
@@ -210,7 +211,7 @@ class WallScreen(Screen):
 
     # -- trends ---------------------------------------------------------------------------------------------
 
-    def _show_trends(self, key: str, at: float, settings: Any) -> None:
+    def _show_trends(self, key: str, at: float) -> None:
         """Draw the queue's trends as last read; read them again when older than TREND_REFRESH_S (or failed then)."""
         cached = self._trends.get(key)
         if cached is not None:
@@ -220,7 +221,7 @@ class WallScreen(Screen):
             return
         if key not in self._trends_pending:
             self._trends_pending.add(key)
-            self._read_trends(key, at, settings)
+            self._read_trends(key, at)
 
     def _draw_trends(self, series: Trends) -> None:
         self.query_one("#trend-sl", TrendLine).show(series.service_level_pct)
@@ -228,9 +229,10 @@ class WallScreen(Screen):
         self.query_one("#trend-asa", TrendLine).show(series.asa_s)
 
     @work(thread=True, group="trends", exit_on_error=False)
-    def _read_trends(self, key: str, at: float, settings: Any) -> None:
+    def _read_trends(self, key: str, at: float) -> None:
         queue = None if key == metrics.ALL else key
         try:
+            settings = self.app.settings  # type: ignore[attr-defined]  # in this thread: it may unpickle them
             with self._reader_lock:
                 if self._reader is None:
                     self._reader = Store(self.app.store.path, readonly=True)  # type: ignore[attr-defined]
