@@ -8,6 +8,7 @@ nothing imported that the board would not have imported at that point.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -142,3 +143,12 @@ async def test_the_first_frame_is_drawn_from_the_look_before_the_settings_are_un
         assert app.settings == settings  # and they are there when a drill or a read asks
         assert config._pickled is None
         assert read_board(seeded, app.settings, app.sources, NOW).queues == app.data.queues
+
+
+def test_a_process_with_threads_does_not_fork():
+    code = (
+        "import threading; from shiftboard.tui.launch import can_fork; a = can_fork(); "
+        "threading.Thread(target=threading.Event().wait, daemon=True).start(); print(a, can_fork())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.split() == [str(hasattr(os, "fork")), "False"]

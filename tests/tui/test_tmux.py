@@ -69,12 +69,12 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     session("kill-server")  # our own server on our own socket; a no-op when the board already quit
 
 
-def start(tmux: Tmux, tmp_path: Path, *args: str) -> Path:
+def start(tmux: Tmux, tmp_path: Path, *args: str, program: str = f"'{SHIFTBOARD}'") -> Path:
     config = tmp_path / "shiftboard.toml"
     cache = tmp_path / "cache.sqlite"
     config.write_text(f"[cache]\npath = '{cache}'\n[[sources]]\nname = 'sim'\nkind = 'simulator'\n")
     status = tmp_path / "exit-status"
-    command = f"'{SHIFTBOARD}' --config '{config}' {' '.join(args)}; echo $? > '{status}'"
+    command = f"{program} --config '{config}' {' '.join(args)}; echo $? > '{status}'"
     result = tmux("new-session", "-d", "-s", "board", "-x", "100", "-y", "30", command)
     assert result.returncode == 0, result.stderr
     return status
@@ -114,3 +114,21 @@ def test_board_opens_at_a_past_moment(tmux, tmp_path):
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not tmux.alive()
+
+
+#: ``shiftboard`` started from a process that already runs a thread, where forking is not safe (tui/launch.py).
+THREADED = (
+    "import sys, threading; threading.Thread(target=threading.Event().wait, daemon=True).start();"
+    "from shiftboard.__main__ import main; sys.exit(main())"
+)
+
+
+def test_board_that_cannot_fork_checks_its_configuration_and_reads_in_process(tmux, tmp_path):
+    status = start(tmux, tmp_path, program=f"'{sys.executable}' -c '{THREADED}'")
+    tmux.wait(lambda s: "Waiting now" in s and "Queue:" in s and STATE_WORDS.search(s), "figures with states")
+    tmux("send-keys", "-t", "board", "q")
+    deadline = time.monotonic() + DEADLINE_S
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), "the board did not quit"
+    assert status.read_text().strip() == "0"
