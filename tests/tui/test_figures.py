@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shiftboard.config import BoardSettings, Threshold
+from shiftboard.config import BoardSettings, Settings, Threshold
 from shiftboard.tui import formatting
 from shiftboard.tui.figures import FIGURES_BY_ID, State, judge, threshold
+from shiftboard.tui.look import BoardLook
 from shiftboard.tui.widgets.tile_grid import columns_for
 
 HIGHER_WORSE = Threshold(warn=60, breach=180)
@@ -39,6 +40,23 @@ def test_queue_overrides_win():
     assert threshold(board, "asa_s", "Other") == board.thresholds["asa_s"]
     assert threshold(board, "asa_s", None) == board.thresholds["asa_s"]
     assert threshold(board, "agents_busy", "VIP") is None
+
+
+def test_the_look_judges_as_the_settings_do():
+    # What the board draws its first frame with (plain values, look.py) against the validated [board] section.
+    settings = Settings(
+        board={"queues": {"VIP": {"asa_s": {"warn": 5, "breach": 10}}}, "thresholds": {"x": {"warn": 1, "breach": 2}}}
+    )
+    look = BoardLook.of(settings, [])
+    for figure_id in ("asa_s", "x", "waiting_now", "agents_busy"):
+        for queue in ("VIP", "Other", None):
+            expected = threshold(settings.board, figure_id, queue)
+            got = threshold(look.limits, figure_id, queue)
+            if expected is None:
+                assert got is None
+            else:
+                assert got is not None and (got.warn, got.breach) == (expected.warn, expected.breach)
+            assert [judge(v, got) for v in (0, 7, 12, 50)] == [judge(v, expected) for v in (0, 7, 12, 50)]
 
 
 def test_formats():
