@@ -53,7 +53,8 @@ async def test_figures_show_and_follow_the_cache(settings, seeded, size):
         assert tile(app, "waiting_now").state.value == "OK"
         # A wall clock to the minute: it moves with the reads, never with a second hand.
         assert header_text(app).startswith("10:00  ")
-        # Every tile is on screen, whole, at this size.
+        # Every tile is on screen, whole, at this size, once the screen has laid out what it shows.
+        await pilot.pause()
         screen_region = app.screen.region
         for each in app.screen.query(Tile):
             assert screen_region.contains_region(each.region), each.id

@@ -25,6 +25,8 @@ class BoardScreen(Screen):
         self.tiles = [Tile(figure) for figure in FIGURES]
 
     def compose(self) -> ComposeResult:
+        if self.app.data is not None:  # type: ignore[attr-defined]
+            self.app.fill_board(self)  # type: ignore[attr-defined]  # a read taken before this screen was composed
         yield self.header
         with TileGrid(id="tiles"):
             yield from self.tiles
