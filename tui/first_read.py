@@ -22,7 +22,27 @@ if TYPE_CHECKING:
     from shiftboard.config import Settings, SourceSettings
 
 
-class FirstRead:
+class HeldRead:
+    """A read made before the app runs, held with its read-only connection until the board takes both."""
+
+    def __init__(self) -> None:
+        self._store: Store | None = None
+        self._data: BoardData | None = None
+
+    def _hand_over(self) -> tuple[Store, BoardData] | None:
+        if self._store is None or self._data is None:
+            return None
+        taken = (self._store, self._data)
+        self._store = self._data = None
+        return taken
+
+    def _drop(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class FirstRead(HeldRead):
     """One read at ``at`` (None: the clock's now) in a thread; ``take`` gives it with a read-only connection for
     the board's later reads."""
 
@@ -34,9 +54,8 @@ class FirstRead:
         at: float | None,
         clock: Callable[[], float],
     ) -> None:
+        super().__init__()
         self._path = Path(path)
-        self._store: Store | None = None
-        self._data: BoardData | None = None
         self._args = (settings, list(sources), at, clock)
         self._thread = threading.Thread(target=self._run, name="first-read", daemon=True)
         self._thread.start()
@@ -62,15 +81,9 @@ class FirstRead:
     def take(self) -> tuple[Store, BoardData] | None:
         """Wait for the read; its connection and data, or None when it failed (read again the usual way)."""
         self._thread.join()
-        if self._store is None or self._data is None:
-            return None
-        taken = (self._store, self._data)
-        self._store = self._data = None
-        return taken
+        return self._hand_over()
 
     def close(self) -> None:
         """Drop the connection if nobody took it."""
         self._thread.join()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self._drop()

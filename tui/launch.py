@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiftboard.store import Store
+from shiftboard.tui.first_read import HeldRead
 from shiftboard.tui.look import BoardConfig
 from shiftboard.tui.readmodel import BoardData, read_board
 
@@ -80,15 +81,14 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-class Launch:
+class Launch(HeldRead):
     """Forks a child that runs ``prepare`` (which raises on any problem) and then the first read, at ``at`` or at
     ``clock()``. ``start`` gives what ``prepare`` returned; ``ready``/``take``/``close`` the read, like
     ``first_read.FirstRead``."""
 
     def __init__(self, prepare: Callable[[], Start], clock: Callable[[], float]) -> None:
+        super().__init__()
         self._start: Start | None = None
-        self._store: Store | None = None
-        self._data: BoardData | None = None
         readable, writable = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -147,18 +147,12 @@ class Launch:
                 # A cache that cannot be opened now is the board's own first read's to report, in its header.
                 with contextlib.suppress(Exception):
                     self._store, self._data = Store(self._start.path, readonly=True), data
-        if self._store is None or self._data is None:
-            return None
-        taken = (self._store, self._data)
-        self._store = self._data = None
-        return taken
+        return self._hand_over()
 
     def close(self) -> None:
         """Reap the child and drop a connection nobody took."""
         self._end()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self._drop()
 
     def _end(self) -> None:
         if self._pipe is not None:

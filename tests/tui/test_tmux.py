@@ -80,6 +80,17 @@ def start(tmux: Tmux, tmp_path: Path, *args: str, program: str = f"'{SHIFTBOARD}
     return status
 
 
+def quit_board(tmux: Tmux, status: Path | None = None) -> None:
+    """Press q and wait for the board to end; with ``status``, check that it exited cleanly."""
+    tmux("send-keys", "-t", "board", "q")
+    deadline = time.monotonic() + DEADLINE_S
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), "the board did not quit"
+    if status is not None:
+        assert status.read_text().strip() == "0"
+
+
 def test_board_in_tmux_draws_drills_resizes_and_quits(tmux, tmp_path):
     status = start(tmux, tmp_path)
     tmux.wait(lambda s: "Waiting now" in s and "Queue:" in s and STATE_WORDS.search(s), "figures with states")
@@ -93,12 +104,7 @@ def test_board_in_tmux_draws_drills_resizes_and_quits(tmux, tmp_path):
     )
     assert max(len(line) for line in text.splitlines()) <= 80
     assert STATE_WORDS.search(text)
-    tmux("send-keys", "-t", "board", "q")
-    deadline = time.monotonic() + DEADLINE_S
-    while tmux.alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not tmux.alive(), "the board did not quit"
-    assert status.read_text().strip() == "0"
+    quit_board(tmux, status)
 
 
 def test_board_opens_at_a_past_moment(tmux, tmp_path):
@@ -109,11 +115,7 @@ def test_board_opens_at_a_past_moment(tmux, tmp_path):
     assert local in text
     tmux("send-keys", "-t", "board", "l")
     tmux.wait(lambda s: "REWIND" not in s and "Waiting now" in s, "the live board")
-    tmux("send-keys", "-t", "board", "q")
-    deadline = time.monotonic() + DEADLINE_S
-    while tmux.alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not tmux.alive()
+    quit_board(tmux)
 
 
 #: ``shiftboard`` started from a process that already runs a thread, where forking is not safe (tui/launch.py).
@@ -126,9 +128,4 @@ THREADED = (
 def test_board_that_cannot_fork_checks_its_configuration_and_reads_in_process(tmux, tmp_path):
     status = start(tmux, tmp_path, program=f"'{sys.executable}' -c '{THREADED}'")
     tmux.wait(lambda s: "Waiting now" in s and "Queue:" in s and STATE_WORDS.search(s), "figures with states")
-    tmux("send-keys", "-t", "board", "q")
-    deadline = time.monotonic() + DEADLINE_S
-    while tmux.alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not tmux.alive(), "the board did not quit"
-    assert status.read_text().strip() == "0"
+    quit_board(tmux, status)
