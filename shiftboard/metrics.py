@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
@@ -514,21 +514,26 @@ class _Timeline:
             elif state == "available":
                 totals[queues][1] += end - start
         self._closed_totals = {queues: (busy, available) for queues, (busy, available) in totals.items()}
-        #: Per queue (None: all), the closed spans in which one of its agents was available, joined.
-        self._available: dict[str | None, list[tuple[float, float]]] = {}
+        #: Per queue (None: all): the closed spans in which one of its agents was available, joined, their ends,
+        #: and the starts of its agents' latest states that are "available" (``availability``).
+        self._available: dict[str | None, tuple[list[tuple[float, float]], list[float], list[float]]] = {}
         self._totals_at: tuple[float, dict[tuple[str, ...], list[float]]] | None = None
+        self._states: dict[str | None, dict[str, int]] = {}
+        self._queues = {q for _, _, qs in latest for q in qs}
 
     def states(self, queue: str | None) -> dict[str, int]:
         """Agents by their state at the moment read (their latest change before it); ``queue`` None counts all."""
-        counts = {state: 0 for state in AGENT_STATES}
-        for _, state, queues in self.latest:
-            if queue is None or _serves(queues, queue):
-                counts[state] = counts.get(state, 0) + 1
-        return counts
+        counts = self._states.get(queue)
+        if counts is None:
+            counts = self._states[queue] = {state: 0 for state in AGENT_STATES}
+            for _, state, queues in self.latest:
+                if queue is None or _serves(queues, queue):
+                    counts[state] = counts.get(state, 0) + 1
+        return dict(counts)
 
     def queues(self) -> set[str]:
         """The queues some agent lists in its latest state."""
-        return {q for _, _, qs in self.latest for q in qs}
+        return self._queues
 
     def _totals(self, at: float) -> dict[tuple[str, ...], list[float]]:
         if self._totals_at is None or self._totals_at[0] != at:
@@ -553,21 +558,27 @@ class _Timeline:
     def availability(self, queue: str | None, calendar: BusinessCalendar, since: float, at: float) -> float | None:
         """Support availability %: share of the opening hours in [since, at) during which at least one of the
         queue's agents was available; None when the window holds no opening hours."""
-        spans = self._available.get(queue)
-        if spans is None:
-            spans = self._available[queue] = _union(
+        kept = self._available.get(queue)
+        if kept is None:
+            joined = _union(
                 (start, end)
                 for start, end, state, queues in self.closed
                 if state == "available" and (queue is None or _serves(queues, queue))
             )
-        still = [
-            start
-            for start, state, queues in self.latest
-            if state == "available" and at > start and (queue is None or _serves(queues, queue))
-        ]
+            starts = [
+                start
+                for start, state, queues in self.latest
+                if state == "available" and (queue is None or _serves(queues, queue))
+            ]
+            kept = self._available[queue] = (joined, [end for _, end in joined], starts)
+        spans, ends, starts = kept
+        still = [start for start in starts if at > start]
         if still:
-            # Every agent still available is so until ``at``: their spans together are one, from the earliest start.
-            spans = _union([*spans, (min(still), at)])
+            # Every agent still available is so until ``at``, after every closed span's end: their spans make one,
+            # from the earliest start, which takes in the closed spans that reach it (their union, as ``_union``).
+            begin = min(still)
+            i = bisect_left(ends, begin)
+            spans = [*spans[:i], (min(spans[i][0], begin) if i < len(spans) else begin, at)]
         open_total = covered = 0.0
         i = 0
         for lo, hi in calendar.intervals(since, at):
@@ -653,31 +664,20 @@ def compute(
     zone = settings.zone()
     calendar = _calendar(settings, zone)
     cases: dict[str, _Cases] = defaultdict(_Cases)
-    ratings: dict[str, _Ratings] = defaultdict(_Ratings)
-    ratings[ALL] = _Ratings()
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
         if store.readonly:  # a viewer's connection; a writer's has its own, larger cache
             conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         contacts = _contacts(conn, p, memo)
-        _read_cases(conn, p, cases, calendar)
+        for name, acc in _cases_window(conn, p, calendar, memo).items():
+            cases[name].merge(acc)  # kept window sums stay as read
         for name, acc in _backlog(conn, at, settings, calendar, memo).items():
             cases[name].merge(acc)
         cases[ALL] = _Cases()
         for name, acc in list(cases.items()):
             if name != ALL:
                 cases[ALL].merge(acc)
-        for r in conn.execute(
-            """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
-                      COALESCE(r.queue, c.queue) FROM ratings r
-               LEFT JOIN cases c ON c.source = r.source AND c.id = r.case_id
-               WHERE r.rated_at >= :since AND r.rated_at < :at""",
-            p,
-        ):
-            row = dict(zip(_RATING_COLUMNS, r[:8], strict=True))
-            ratings[ALL].add(row)
-            if r[8] is not None:
-                ratings[r[8]].add(row)
+        ratings = _ratings(conn, p, memo)
         timeline = _agents(conn, since, at, memo)
         cursor = conn.execute(_SNAPSHOTS_AT, (at,))
         columns = [d[0] for d in cursor.description]
@@ -723,6 +723,36 @@ def compute(
     return {"at": format_time(at), "since": format_time(since), "queues": result}
 
 
+def _ratings(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Ratings]:
+    """The ratings given in the window, per queue and for "all"; kept while the ratings and cases (a rating's
+    queue may be its case's) are unchanged and none is stored between the moment read and ``at``."""
+
+    def read() -> tuple[dict[str, _Ratings], float]:
+        ratings: dict[str, _Ratings] = defaultdict(_Ratings)
+        ratings[ALL] = _Ratings()
+        for r in conn.execute(
+            """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
+                      COALESCE(r.queue, c.queue) FROM ratings r
+               LEFT JOIN cases c ON c.source = r.source AND c.id = r.case_id
+               WHERE r.rated_at >= :since AND r.rated_at < :at""",
+            p,
+        ):
+            row = dict(zip(_RATING_COLUMNS, r[:8], strict=True))
+            ratings[ALL].add(row)
+            if r[8] is not None:
+                ratings[r[8]].add(row)
+        later = conn.execute("SELECT MIN(rated_at) FROM ratings WHERE rated_at >= :at", p).fetchone()[0]
+        return dict(ratings), _just_after(later)
+
+    key = (Store.changes(conn, "ratings"), Store.changes(conn, "cases"), p["since"])
+    return _kept(memo, "ratings", key, p["at"], read)
+
+
+def _just_after(moment: float | None) -> float:
+    """The first moment at which a stored time ``moment`` counts (tests are ``time < at``); inf for None."""
+    return math.inf if moment is None else math.nextafter(moment, math.inf)
+
+
 def _agents(conn: Any, since: float, at: float, memo: ReadMemo | None) -> _Timeline:
     """The agents' timeline from ``since`` up to ``at``, kept while the agent states are unchanged and none is
     stored between the moment it was read and ``at``."""
@@ -736,7 +766,7 @@ def _agents(conn: Any, since: float, at: float, memo: ReadMemo | None) -> _Timel
         ).fetchall()
         # A state counts from the first moment past its start (``since < at``).
         later = conn.execute("SELECT MIN(since) FROM agent_states WHERE since >= ?", (at,)).fetchone()[0]
-        return _Timeline(initial, changes, since), math.inf if later is None else math.nextafter(later, math.inf)
+        return _Timeline(initial, changes, since), _just_after(later)
 
     return _kept(memo, "agents", (Store.changes(conn, "agent_states"), since), at, read)
 
@@ -753,7 +783,7 @@ def _queue_figures(
 ) -> dict[str, Any]:
     agents = timeline.states(name)
     logged_in: int | None = sum(v for k, v in agents.items() if k != "offline")
-    listed = name is None or any(name in queues for _, _, queues in timeline.latest)
+    listed = name is None or name in timeline.queues()
     online = [e["agents_online"] for e in extra if e["agents_online"] is not None]
     available = [e["agents_available"] for e in extra if e["agents_available"] is not None]
     if name is not None and not listed and (online or available):
@@ -902,11 +932,31 @@ def _contacts_until(conn: Any, p: dict[str, Any], window: dict[str, _Contacts]) 
     after the next stored offer, answer, abandon or end (each counts from the first moment past it), or when the
     oldest contact waiting leaves the 24 h in which contacts count as waiting."""
     moments = conn.execute(_CONTACTS_LATER, p).fetchone()
-    later = [math.nextafter(moment, math.inf) for moment in moments if moment is not None]
+    later = [_just_after(moment) for moment in moments if moment is not None]
     oldest = [acc.oldest_waiting for acc in window.values() if acc.oldest_waiting is not None]
     if oldest:
         later.append(min(oldest) + MAX_WAIT_S - HORIZON_MARGIN_S)
     return min(later, default=math.inf)
+
+
+def _cases_window(conn: Any, p: dict[str, Any], calendar: BusinessCalendar, memo: ReadMemo | None) -> dict[str, _Cases]:
+    """The cases created, solved and first replied to in the window, per queue; kept while the cases are unchanged
+    and no such moment is stored between the moment read and ``at``."""
+
+    def read() -> tuple[dict[str, _Cases], float]:
+        window: dict[str, _Cases] = defaultdict(_Cases)
+        _read_cases(conn, p, window, calendar)
+        later = conn.execute(_CASES_LATER, p).fetchone()
+        return dict(window), min((_just_after(moment) for moment in later if moment is not None), default=math.inf)
+
+    return _kept(memo, "cases", (Store.changes(conn, "cases"), p["since"], calendar), p["at"], read)
+
+
+_CASES_LATER = """
+SELECT (SELECT MIN(created_at) FROM cases WHERE created_at >= :at),
+       (SELECT MIN(solved_at) FROM cases WHERE solved_at >= :at),
+       (SELECT MIN(first_reply_at) FROM cases WHERE first_reply_at >= :at)
+"""
 
 
 def _read_cases(conn: Any, p: dict[str, Any], cases: dict[str, _Cases], calendar: BusinessCalendar) -> None:
@@ -1303,11 +1353,19 @@ def _read_backlog(
 _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}
 
 
+_LAST_CALENDAR: list[Any] = [None, None, None]
+
+
 def _calendar(settings: MetricsSettings, zone: tzinfo) -> BusinessCalendar:
-    # One calendar per schedule and zone, kept across refreshes so its per-day cache stays warm.
+    # One calendar per schedule and zone, kept across refreshes so its per-day cache stays warm. The last one is
+    # found by identity first: the repr of the schedule took longer than the rest of a read with nothing changed.
+    hours, last_zone, last = _LAST_CALENDAR
+    if hours is settings.business_hours and last_zone is zone:
+        return last  # type: ignore[no-any-return]
     key = (repr(settings.business_hours), str(zone))
     if key not in _CALENDARS:
         if len(_CALENDARS) > 16:
             _CALENDARS.clear()
         _CALENDARS[key] = BusinessCalendar(settings.business_hours, zone)
+    _LAST_CALENDAR[:] = [settings.business_hours, zone, _CALENDARS[key]]
     return _CALENDARS[key]

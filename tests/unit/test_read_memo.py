@@ -26,7 +26,7 @@ m, h = 60.0, 3600.0
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp()
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 METRICS = MetricsSettings(timezone="UTC", business_hours={"days": DAYS, "start": "08:00"})
-PARTS = ("backlog", "contacts", "agents")
+PARTS = ("backlog", "contacts", "agents", "cases", "ratings")
 
 
 def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_path: Path):
