@@ -13,14 +13,15 @@ agents (a skip-scan over the agent-state key), never by the length of history; `
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shiftboard import erlang
 from shiftboard.business_hours import BusinessCalendar
@@ -481,54 +482,76 @@ def _serves(queues: Sequence[str], queue: str) -> bool:
 
 
 class _Timeline:
-    """Agents' states over [since, at): (start, end, state, queues) segments, and each agent's state at ``at``."""
+    """Agents' states from ``since``, read up to a moment: the segments (start, end, state, queues) that ended at a
+    change, and each agent's latest state (start, state, queues), which lasts until the moment asked about. With no
+    change stored between the moment read and a later one, the same timeline answers for the later one too."""
 
-    def __init__(self, initial: Iterable[Any], changes: Iterable[Any], since: float, at: float) -> None:
+    def __init__(self, initial: Iterable[Any], changes: Iterable[Any], since: float) -> None:
         # ``changes`` arrive ordered by (source, agent, since): one pass builds every agent's segments.
         first = {(r[0], r[1]): (since, r[3], _queues(r[4])) for r in initial}
-        self.segments: list[tuple[float, float, str, tuple[str, ...]]] = []
-        self.current: list[tuple[str, tuple[str, ...]]] = []
-        segments, current = self.segments, self.current
+        self.closed: list[tuple[float, float, str, tuple[str, ...]]] = []
+        #: Each agent's latest state: those that changed in the window first, then those that did not.
+        self.latest: list[tuple[float, str, tuple[str, ...]]] = []
+        closed, latest = self.closed, self.latest
         key: tuple[str, str] | None = None
         last: tuple[float, str, tuple[str, ...]] | None = None
         for source, agent, moment, state, raw in changes:
             if (source, agent) != key:
                 if last is not None:
-                    segments.append((last[0], at, last[1], last[2]))
-                    current.append((last[1], last[2]))
+                    latest.append(last)
                 key = (source, agent)
                 last = first.pop(key, None)
             if last is not None and moment > last[0]:
-                segments.append((last[0], moment, last[1], last[2]))
+                closed.append((last[0], moment, last[1], last[2]))
             last = (moment, state, _queues(raw))
         if last is not None:
-            segments.append((last[0], at, last[1], last[2]))
-            current.append((last[1], last[2]))
-        for start, state, queues in first.values():  # agents with no change in the window
-            if at > start:
-                segments.append((start, at, state, queues))
-            current.append((state, queues))
+            latest.append(last)
+        latest.extend(first.values())  # agents with no change in the window
         # Time by state per distinct queue list, so each queue's occupancy sums a handful of totals.
-        self._totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for start, end, state, queues in segments:
+        self._closed_totals: dict[tuple[str, ...], tuple[float, float]] = {}
+        totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for start, end, state, queues in closed:
             if state in ("busy", "wrap_up"):
-                self._totals[queues][0] += end - start
+                totals[queues][0] += end - start
             elif state == "available":
-                self._totals[queues][1] += end - start
+                totals[queues][1] += end - start
+        self._closed_totals = {queues: (busy, available) for queues, (busy, available) in totals.items()}
+        #: Per queue (None: all): the closed spans in which one of its agents was available, joined, their ends,
+        #: and the starts of its agents' latest states that are "available" (``availability``).
+        self._available: dict[str | None, tuple[list[tuple[float, float]], list[float], list[float]]] = {}
+        self._totals_at: tuple[float, dict[tuple[str, ...], list[float]]] | None = None
+        self._states: dict[str | None, dict[str, int]] = {}
+        self._queues = {q for _, _, qs in latest for q in qs}
 
     def states(self, queue: str | None) -> dict[str, int]:
-        """Agents by their state at ``at`` (their latest state change before it); ``queue`` None counts all."""
-        counts = {state: 0 for state in AGENT_STATES}
-        for state, queues in self.current:
-            if queue is None or _serves(queues, queue):
-                counts[state] = counts.get(state, 0) + 1
-        return counts
+        """Agents by their state at the moment read (their latest change before it); ``queue`` None counts all."""
+        counts = self._states.get(queue)
+        if counts is None:
+            counts = self._states[queue] = {state: 0 for state in AGENT_STATES}
+            for _, state, queues in self.latest:
+                if queue is None or _serves(queues, queue):
+                    counts[state] = counts.get(state, 0) + 1
+        return dict(counts)
 
-    def occupancy(self, queue: str | None) -> float | None:
+    def queues(self) -> set[str]:
+        """The queues some agent lists in its latest state."""
+        return self._queues
+
+    def _totals(self, at: float) -> dict[tuple[str, ...], list[float]]:
+        if self._totals_at is None or self._totals_at[0] != at:
+            totals = {queues: [busy, available] for queues, (busy, available) in self._closed_totals.items()}
+            for start, state, queues in self.latest:
+                if at > start and state in ("busy", "wrap_up", "available"):
+                    pair = totals.setdefault(queues, [0.0, 0.0])
+                    pair[1 if state == "available" else 0] += at - start
+            self._totals_at = (at, totals)
+        return self._totals_at[1]
+
+    def occupancy(self, queue: str | None, at: float) -> float | None:
         """Occupancy %: time busy or in wrap-up / time busy, in wrap-up or available, of the queue's agents in
         [since, at) (Amazon Connect's definition; an agent on several contacts counts once)."""
         handling = idle = 0.0
-        for queues, (busy, available) in self._totals.items():
+        for queues, (busy, available) in self._totals(at).items():
             if queue is None or _serves(queues, queue):
                 handling += busy
                 idle += available
@@ -537,28 +560,50 @@ class _Timeline:
     def availability(self, queue: str | None, calendar: BusinessCalendar, since: float, at: float) -> float | None:
         """Support availability %: share of the opening hours in [since, at) during which at least one of the
         queue's agents was available; None when the window holds no opening hours."""
-        spans = sorted(
-            (start, end)
-            for start, end, state, queues in self.segments
-            if state == "available" and (queue is None or _serves(queues, queue))
-        )
-        merged: list[list[float]] = []
-        for start, end in spans:
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
+        kept = self._available.get(queue)
+        if kept is None:
+            joined = _union(
+                (start, end)
+                for start, end, state, queues in self.closed
+                if state == "available" and (queue is None or _serves(queues, queue))
+            )
+            starts = [
+                start
+                for start, state, queues in self.latest
+                if state == "available" and (queue is None or _serves(queues, queue))
+            ]
+            kept = self._available[queue] = (joined, [end for _, end in joined], starts)
+        spans, ends, starts = kept
+        still = [start for start in starts if at > start]
+        if still:
+            # Every agent still available is so until ``at``, after every closed span's end: their spans make one,
+            # from the earliest start, which takes in the closed spans that reach it (their union, as ``_union``).
+            begin = min(still)
+            i = bisect_left(ends, begin)
+            spans = [*spans[:i], (min(spans[i][0], begin) if i < len(spans) else begin, at)]
         open_total = covered = 0.0
         i = 0
         for lo, hi in calendar.intervals(since, at):
             open_total += hi - lo
-            while i < len(merged) and merged[i][1] <= lo:
+            while i < len(spans) and spans[i][1] <= lo:
                 i += 1
             j = i
-            while j < len(merged) and merged[j][0] < hi:
-                covered += min(hi, merged[j][1]) - max(lo, merged[j][0])
+            while j < len(spans) and spans[j][0] < hi:
+                covered += min(hi, spans[j][1]) - max(lo, spans[j][0])
                 j += 1
         return pct(covered, open_total)
+
+
+def _union(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The union of closed spans as disjoint spans in order (spans that touch are joined): the same for any
+    grouping of the same spans, so joining some first changes nothing."""
+    merged: list[list[float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
 
 
 @lru_cache(maxsize=1024)
@@ -608,57 +653,39 @@ def compute(
     since: float | None = None,
     *,
     costs: CostSettings | None = None,
-    memo: BacklogMemo | None = None,
+    memo: ReadMemo | None = None,
 ) -> dict[str, Any]:
     """Every figure, per queue and for "all", in the layout of ``shiftboard snapshot --json``.
 
     "all" uses the ``[metrics]`` settings; a queue uses them with its ``[metrics.queues.<name>]`` overrides.
-    ``costs`` gives cost_per_contact (None without it). ``memo``: a board's, kept from one read to the next, so the
-    backlog is counted again only when it can have changed.
+    ``costs`` gives cost_per_contact (None without it). ``memo``: a board's, kept from one read to the next, so a
+    part of the read is counted again only when it can have changed (``ReadMemo``).
     """
     since = window_start(settings, at) if since is None else since
     hour = at - STAFFING_WINDOW_S
     zone = settings.zone()
     calendar = _calendar(settings, zone)
-    contacts: dict[str, _Contacts] = defaultdict(_Contacts)
     cases: dict[str, _Cases] = defaultdict(_Cases)
-    ratings: dict[str, _Ratings] = defaultdict(_Ratings)
-    ratings[ALL] = _Ratings()
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
         if store.readonly:  # a viewer's connection; a writer's has its own, larger cache
             conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
-        _read_contacts(conn, p, contacts, settings)
-        _read_cases(conn, p, cases, calendar)
+        contacts = _contacts(conn, p, memo)
+        for name, acc in _cases_window(conn, p, calendar, memo).items():
+            cases[name].merge(acc)  # kept window sums stay as read
         for name, acc in _backlog(conn, at, settings, calendar, memo).items():
             cases[name].merge(acc)
         cases[ALL] = _Cases()
         for name, acc in list(cases.items()):
             if name != ALL:
                 cases[ALL].merge(acc)
-        for r in conn.execute(
-            """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
-                      COALESCE(r.queue, c.queue) FROM ratings r
-               LEFT JOIN cases c ON c.source = r.source AND c.id = r.case_id
-               WHERE r.rated_at >= :since AND r.rated_at < :at""",
-            p,
-        ):
-            row = dict(zip(_RATING_COLUMNS, r[:8], strict=True))
-            ratings[ALL].add(row)
-            if r[8] is not None:
-                ratings[r[8]].add(row)
-        initial = [(r[0], r[1], r[2], r[3], r[5]) for r in conn.execute(_AGENTS_AT, (since,))]
-        changes = conn.execute(
-            "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?"
-            " ORDER BY source, agent, since",
-            (since, at),
-        ).fetchall()
+        ratings = _ratings(conn, p, memo)
+        timeline = _agents(conn, since, at, memo)
         cursor = conn.execute(_SNAPSHOTS_AT, (at,))
         columns = [d[0] for d in cursor.description]
         snapshots = [dict(zip(columns, row, strict=True)) for row in cursor]
-    timeline = _Timeline(initial, changes, since, at)
 
-    agent_queues = {q for _, qs in timeline.current for q in qs}
+    agent_queues = timeline.queues()
     snap_by_queue: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in snapshots:
         snap_by_queue[row["queue"]].append(row)
@@ -698,6 +725,54 @@ def compute(
     return {"at": format_time(at), "since": format_time(since), "queues": result}
 
 
+def _ratings(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Ratings]:
+    """The ratings given in the window, per queue and for "all"; kept while the ratings and cases (a rating's
+    queue may be its case's) are unchanged and none is stored between the moment read and ``at``."""
+
+    def read() -> tuple[dict[str, _Ratings], float]:
+        ratings: dict[str, _Ratings] = defaultdict(_Ratings)
+        ratings[ALL] = _Ratings()
+        for r in conn.execute(
+            """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
+                      COALESCE(r.queue, c.queue) FROM ratings r
+               LEFT JOIN cases c ON c.source = r.source AND c.id = r.case_id
+               WHERE r.rated_at >= :since AND r.rated_at < :at""",
+            p,
+        ):
+            row = dict(zip(_RATING_COLUMNS, r[:8], strict=True))
+            ratings[ALL].add(row)
+            if r[8] is not None:
+                ratings[r[8]].add(row)
+        later = conn.execute("SELECT MIN(rated_at) FROM ratings WHERE rated_at >= :at", p).fetchone()[0]
+        return dict(ratings), _just_after(later)
+
+    key = (Store.changes(conn, "ratings"), Store.changes(conn, "cases"), p["since"])
+    return _kept(memo, "ratings", key, p["at"], read)
+
+
+def _just_after(moment: float | None) -> float:
+    """The first moment at which a stored time ``moment`` counts (tests are ``time < at``); inf for None."""
+    return math.inf if moment is None else math.nextafter(moment, math.inf)
+
+
+def _agents(conn: Any, since: float, at: float, memo: ReadMemo | None) -> _Timeline:
+    """The agents' timeline from ``since`` up to ``at``, kept while the agent states are unchanged and none is
+    stored between the moment it was read and ``at``."""
+
+    def read() -> tuple[_Timeline, float]:
+        initial = [(r[0], r[1], r[2], r[3], r[5]) for r in conn.execute(_AGENTS_AT, (since,))]
+        changes = conn.execute(
+            "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?"
+            " ORDER BY source, agent, since",
+            (since, at),
+        ).fetchall()
+        # A state counts from the first moment past its start (``since < at``).
+        later = conn.execute("SELECT MIN(since) FROM agent_states WHERE since >= ?", (at,)).fetchone()[0]
+        return _Timeline(initial, changes, since), _just_after(later)
+
+    return _kept(memo, "agents", (Store.changes(conn, "agent_states"), since), at, read)
+
+
 def _queue_figures(
     name: str | None,
     acc: _Contacts,
@@ -710,7 +785,7 @@ def _queue_figures(
 ) -> dict[str, Any]:
     agents = timeline.states(name)
     logged_in: int | None = sum(v for k, v in agents.items() if k != "offline")
-    listed = name is None or any(name in queues for _, queues in timeline.current)
+    listed = name is None or name in timeline.queues()
     online = [e["agents_online"] for e in extra if e["agents_online"] is not None]
     available = [e["agents_available"] for e in extra if e["agents_available"] is not None]
     if name is not None and not listed and (online or available):
@@ -722,7 +797,7 @@ def _queue_figures(
         if logged_in is not None:
             agents["busy"] = max(0, logged_in - agents["available"])
     contact_figures = acc.figures(settings, at, extra)
-    contact_figures["occupancy_pct"] = timeline.occupancy(name)
+    contact_figures["occupancy_pct"] = timeline.occupancy(name, at)
     return {
         "contacts": contact_figures,
         "cases": None,
@@ -760,7 +835,39 @@ def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) 
     return {"arrivals_per_hour": arrivals, "aht_s": aht, "agents_needed": needed, "agents_logged_in": logged_in}
 
 
-def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], settings: MetricsSettings) -> None:
+def _contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Contacts]:
+    """Every queue's contacts at ``p["at"]``: the window's sums (kept while the contacts are unchanged, see
+    ``_contacts_until``) with the last hour's read afresh, as the hour moves on with every read."""
+
+    def read() -> tuple[dict[str, _Contacts], float]:
+        window: dict[str, _Contacts] = defaultdict(_Contacts)
+        _read_window_contacts(conn, p, window)
+        return dict(window), _contacts_until(conn, p, window)
+
+    key = (Store.changes(conn, "contacts"), p["since"], p["repeat"])
+    window = _kept(memo, "contacts", key, p["at"], read)
+    contacts: dict[str, _Contacts] = {}
+    for queue, acc in window.items():
+        contacts[queue] = copy.copy(acc)  # the kept sums stay as read; this read adds its own hour
+    for queue, count in conn.execute(
+        """SELECT queue, COUNT(*) FROM contacts WHERE offered_at >= :hour AND offered_at < :at AND blocked = 0
+           GROUP BY queue""",
+        p,
+    ):
+        contacts.setdefault(queue, _Contacts()).arrivals_hour = count
+    for queue, h_sum, h_n in conn.execute(
+        """SELECT queue, SUM(ended_at - answered_at + COALESCE(wrap_up_s, 0)), COUNT(*) FROM contacts
+           WHERE ended_at >= :hour AND ended_at < :at AND answered_at <= ended_at AND blocked = 0
+           GROUP BY queue""",
+        p,
+    ):
+        acc = contacts.setdefault(queue, _Contacts())
+        acc.handle_hour_sum, acc.handle_hour_n = h_sum or 0.0, h_n
+    return contacts
+
+
+def _read_window_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts]) -> None:
+    """The sums over the window [since, at) and the contacts waiting at ``at``: all but the last hour's."""
     # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
     # Two sort keys, not three (blocked summed): the sort of the window's rows is most of this query's cost.
     for queue, channel, count, blocked in conn.execute(
@@ -792,25 +899,14 @@ def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts],
     ):
         contacts[queue].waiting = count
         contacts[queue].oldest_waiting = oldest
-    for queue, w_sum, w_n, h_sum, h_n in conn.execute(
-        """SELECT queue,
-                  SUM(CASE WHEN ended_at >= :since THEN ended_at - answered_at + COALESCE(wrap_up_s, 0) END),
-                  SUM(ended_at >= :since),
-                  SUM(CASE WHEN ended_at >= :hour THEN ended_at - answered_at + COALESCE(wrap_up_s, 0) END),
-                  SUM(ended_at >= :hour)
-           FROM contacts WHERE ended_at >= MIN(:since, :hour) AND ended_at < :at AND answered_at <= ended_at
-             AND blocked = 0
+    for queue, w_sum, w_n in conn.execute(
+        """SELECT queue, SUM(ended_at - answered_at + COALESCE(wrap_up_s, 0)), COUNT(*) FROM contacts
+           WHERE ended_at >= :since AND ended_at < :at AND answered_at <= ended_at AND blocked = 0
            GROUP BY queue""",
         p,
     ):
         acc = contacts[queue]
-        acc.handle_sum, acc.handle_n, acc.handle_hour_sum, acc.handle_hour_n = w_sum or 0.0, w_n, h_sum or 0.0, h_n
-    for queue, count in conn.execute(
-        """SELECT queue, COUNT(*) FROM contacts WHERE offered_at >= :hour AND offered_at < :at AND blocked = 0
-           GROUP BY queue""",
-        p,
-    ):
-        contacts[queue].arrivals_hour = count
+        acc.handle_sum, acc.handle_n = w_sum or 0.0, w_n
     for queue, count in conn.execute(
         """SELECT c.queue, COUNT(*) FROM contacts c
            WHERE c.offered_at >= :since AND c.offered_at < :at AND c.blocked = 0 AND c.customer IS NOT NULL
@@ -820,6 +916,49 @@ def _read_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts],
         p,
     ):
         contacts[queue].repeat = count
+
+
+#: The stored moments after ``at`` that can change the window's sums (``_contacts_until``): a later offer or end,
+#: and a later answer or abandon of a contact offered in the window or in the 24 h of contacts waiting.
+_CONTACTS_LATER = """
+SELECT (SELECT MIN(offered_at) FROM contacts WHERE offered_at >= :at),
+       (SELECT MIN(ended_at) FROM contacts WHERE ended_at >= :at),
+       MIN(CASE WHEN answered_at >= :at THEN answered_at END),
+       MIN(CASE WHEN abandoned_at >= :at THEN abandoned_at END)
+FROM contacts WHERE offered_at >= MIN(:since, :horizon) AND offered_at < :at
+"""
+
+
+def _contacts_until(conn: Any, p: dict[str, Any], window: dict[str, _Contacts]) -> float:
+    """The first moment after ``p["at"]`` at which the window's sums can differ, with the contacts as they are: just
+    after the next stored offer, answer, abandon or end (each counts from the first moment past it), or when the
+    oldest contact waiting leaves the 24 h in which contacts count as waiting."""
+    moments = conn.execute(_CONTACTS_LATER, p).fetchone()
+    later = [_just_after(moment) for moment in moments if moment is not None]
+    oldest = [acc.oldest_waiting for acc in window.values() if acc.oldest_waiting is not None]
+    if oldest:
+        later.append(min(oldest) + MAX_WAIT_S - HORIZON_MARGIN_S)
+    return min(later, default=math.inf)
+
+
+def _cases_window(conn: Any, p: dict[str, Any], calendar: BusinessCalendar, memo: ReadMemo | None) -> dict[str, _Cases]:
+    """The cases created, solved and first replied to in the window, per queue; kept while the cases are unchanged
+    and no such moment is stored between the moment read and ``at``."""
+
+    def read() -> tuple[dict[str, _Cases], float]:
+        window: dict[str, _Cases] = defaultdict(_Cases)
+        _read_cases(conn, p, window, calendar)
+        later = conn.execute(_CASES_LATER, p).fetchone()
+        return dict(window), min((_just_after(moment) for moment in later if moment is not None), default=math.inf)
+
+    return _kept(memo, "cases", (Store.changes(conn, "cases"), p["since"], calendar), p["at"], read)
+
+
+_CASES_LATER = """
+SELECT (SELECT MIN(created_at) FROM cases WHERE created_at >= :at),
+       (SELECT MIN(solved_at) FROM cases WHERE solved_at >= :at),
+       (SELECT MIN(first_reply_at) FROM cases WHERE first_reply_at >= :at)
+"""
 
 
 def _read_cases(conn: Any, p: dict[str, Any], cases: dict[str, _Cases], calendar: BusinessCalendar) -> None:
@@ -921,7 +1060,7 @@ _BACKLOG_SLA = (
     ),
     _in_range("SELECT created_at", "created_at > :unbreached_first_after AND created_at <= :last", _UNREPLIED, _FIRST),
 )
-#: The earliest created case beyond each age cutoff: the next to change bucket (its horizon, ``BacklogMemo``).
+#: The earliest created case beyond each age cutoff: the next to change bucket (its horizon, ``ReadMemo``).
 _BACKLOG_NEXT_AGES = tuple(
     _in_range("SELECT created_at", f"created_at > :{low} AND created_at <= :{high}", order=_FIRST)
     for low, high in (("under_1h", "last"), ("under_4h", "under_1h"), ("under_24h", "under_4h"))
@@ -1068,67 +1207,82 @@ def _due_within(due: float | None, at: float, seconds: float) -> bool:
     return due is not None and due - at <= seconds
 
 
-#: How much earlier than the first change a kept backlog stops being used: float rounding of the change moments.
+#: How much earlier than a moment at which a kept part changes it stops being used: float rounding of the moments
+#: worked out from stored times (``ReadMemo``).
 HORIZON_MARGIN_S = 0.001
 
 
-class BacklogMemo:
-    """A board's backlog kept from one read to the next (``compute(memo=…)``).
+_T = TypeVar("_T")
 
-    The backlog at a moment is a function of the cases table and of that moment; with the table unchanged it stays
-    the same until its *horizon*: the first moment after the read at which an open case reaches an age-bucket edge,
-    an SLA target or its at-risk time, a case created later joins, a case replied to later stops counting against its
-    first-reply target, or a case solved later leaves. Before it, a read reuses the kept backlog (the oldest age and
-    the time to the next breach are worked out from ``at``); a write to the cases table (``Store.changes``) or an
-    earlier moment counts again. Counting the backlog was most of a refresh with 10,000 open cases.
+
+class ReadMemo:
+    """What a board keeps from one read to the next (``compute(memo=…)``), so that a read, most often caused by a
+    commit that wrote nothing it uses, counts again only what can have changed.
+
+    Each kept *part* of a read (the backlog, the contacts' window sums, the agents' timeline) is a function of its
+    table, of a few settings and of the moment ``at``. It is kept with a *key* (the table's write count,
+    ``Store.changes``, and what else it depends on) and the moments [``at``, *until*) over which, with the table as
+    it is, it stays the same; *until* is worked out when the part is read, from the stored times after ``at``. A read
+    with the same key at a moment in that span reuses the part; a write to the table, other settings or a moment
+    outside it (a rewound board) read it again.
+
+    The backlog's *until* is the first moment after the read at which an open case reaches an age-bucket edge, an
+    SLA target or its at-risk time, a case created later joins, a case replied to later stops counting against its
+    first-reply target, or a case solved later leaves (``_read_backlog``); the oldest age and the time to the next
+    breach are worked out from ``at``. Counting the backlog was most of a refresh with 10,000 open cases.
     """
 
-    __slots__ = ("_backlog", "_changes", "_horizon", "_settings", "_start", "hits")
+    __slots__ = ("_parts", "hits")
 
     def __init__(self) -> None:
-        self._changes: int | None = None
-        self._settings: MetricsSettings | None = None
-        self._start = self._horizon = 0.0
-        self._backlog: dict[str, _Cases] = {}
-        #: Reads that reused the kept backlog.
-        self.hits = 0
+        self._parts: dict[str, tuple[Any, float, float, Any]] = {}
+        #: Reads that reused each part.
+        self.hits: Counter[str] = Counter()
 
-    @property
-    def horizon(self) -> float:
-        """The moment from which the kept backlog is counted again."""
-        return self._horizon
+    def until(self, part: str) -> float:
+        """The moment from which the kept ``part`` is read again (-inf: none kept)."""
+        kept = self._parts.get(part)
+        return -math.inf if kept is None else kept[2]
 
-    def get(self, changes: int, settings: MetricsSettings, at: float) -> dict[str, _Cases] | None:
-        if changes == self._changes and settings is self._settings and self._start <= at < self._horizon:
-            self.hits += 1
-            return self._backlog
+    def get(self, part: str, key: Any, at: float) -> Any:
+        """The kept ``part`` if it holds for ``key`` at ``at``, else None."""
+        kept = self._parts.get(part)
+        if kept is not None and kept[0] == key and kept[1] <= at < kept[2]:
+            self.hits[part] += 1
+            return kept[3]
         return None
 
-    def keep(
-        self, changes: int, settings: MetricsSettings, at: float, horizon: float, backlog: dict[str, _Cases]
-    ) -> None:
-        self._changes, self._settings, self._start, self._backlog = changes, settings, at, backlog
-        self._horizon = horizon - HORIZON_MARGIN_S
+    def keep(self, part: str, key: Any, at: float, until: float, value: Any) -> None:
+        self._parts[part] = (key, at, until, value)
+
+
+def _kept(memo: ReadMemo | None, part: str, key: Any, at: float, read: Callable[[], tuple[_T, float]]) -> _T:
+    """``part`` from ``memo`` when it holds at ``at``, else ``read()`` (the part, and its *until*) and kept."""
+    if memo is not None:
+        value = memo.get(part, key, at)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+    value, until = read()
+    if memo is not None:
+        memo.keep(part, key, at, until, value)
+    return value
 
 
 def _backlog(
-    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, memo: BacklogMemo | None
+    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, memo: ReadMemo | None
 ) -> dict[str, _Cases]:
-    if memo is None:
-        return _read_backlog(conn, at, settings, calendar)[0]
-    changes = Store.changes(conn, "cases")
-    kept = memo.get(changes, settings, at)
-    if kept is None:
-        kept, horizon = _read_backlog(conn, at, settings, calendar)
-        memo.keep(changes, settings, at, horizon, kept)
-    return kept
+    def read() -> tuple[dict[str, _Cases], float]:
+        backlog, horizon = _read_backlog(conn, at, settings, calendar)
+        return backlog, horizon - HORIZON_MARGIN_S
+
+    return _kept(memo, "backlog", (Store.changes(conn, "cases"), settings), at, read)
 
 
 def _read_backlog(
     conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar
 ) -> tuple[dict[str, _Cases], float]:
     """The backlog figures per queue (see ``_Cases.figures``), and the first moment after ``at`` at which they change
-    with the cases as they are (``BacklogMemo``; inf: never)."""
+    with the cases as they are (``ReadMemo``; inf: never)."""
     p = {"at": at}
     cases: dict[str, _Cases] = defaultdict(_Cases)
     changes = [c for c in conn.execute(_BACKLOG_LATER, p).fetchone() if c is not None]
@@ -1201,11 +1355,19 @@ def _read_backlog(
 _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}
 
 
+_LAST_CALENDAR: list[Any] = [None, None, None]
+
+
 def _calendar(settings: MetricsSettings, zone: tzinfo) -> BusinessCalendar:
-    # One calendar per schedule and zone, kept across refreshes so its per-day cache stays warm.
+    # One calendar per schedule and zone, kept across refreshes so its per-day cache stays warm. The last one is
+    # found by identity first: the repr of the schedule took longer than the rest of a read with nothing changed.
+    hours, last_zone, last = _LAST_CALENDAR
+    if hours is settings.business_hours and last_zone is zone:
+        return last  # type: ignore[no-any-return]
     key = (repr(settings.business_hours), str(zone))
     if key not in _CALENDARS:
         if len(_CALENDARS) > 16:
             _CALENDARS.clear()
         _CALENDARS[key] = BusinessCalendar(settings.business_hours, zone)
+    _LAST_CALENDAR[:] = [settings.business_hours, zone, _CALENDARS[key]]
     return _CALENDARS[key]

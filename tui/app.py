@@ -39,7 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 
 from shiftboard.cache_lock import CollectorLock
-from shiftboard.metrics import BacklogMemo
+from shiftboard.metrics import ReadMemo
 from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.cache_watch import watch_commits
@@ -157,7 +157,7 @@ class ShiftboardApp(RewindActions, App[int]):
         self.problem: str | None = None
         self.reads = 0
         self._reader: Store | None = None
-        self._memo = BacklogMemo()  # the backlog, kept across reads until it can have changed
+        self._memo = ReadMemo()  # parts of the last read, kept across reads until they can have changed
         self._reading = False
         self._read_again = False
         #: Moments to read at, for the reader thread (None: stop). One long-lived thread rather than a Textual

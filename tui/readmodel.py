@@ -46,7 +46,7 @@ def read_board(
     at: float,
     *,
     now: float | None = None,
-    memo: metrics.BacklogMemo | None = None,
+    memo: metrics.ReadMemo | None = None,
 ) -> BoardData:
     """Compute every figure at ``at``, and each source's health at ``now`` (default ``at``): a rewound board still
     says whether the cache is being filled today. ``memo``: the board's, kept across its reads of ``store``."""

@@ -1,4 +1,4 @@
-"""A board keeps its backlog between reads (``metrics.BacklogMemo``) and counts it again only when it can have
+"""A board keeps its backlog between reads (``metrics.ReadMemo``) and counts it again only when it can have
 changed: checked against a fresh count at moments up to and just before the kept backlog's horizon."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shiftboard.config import MetricsSettings
-from shiftboard.metrics import HORIZON_MARGIN_S, BacklogMemo, compute
+from shiftboard.metrics import HORIZON_MARGIN_S, ReadMemo, compute
 from shiftboard.model import Batch, Case, Contact
 from shiftboard.store import Store
 from tests.unit.test_metrics_backlog import AT, SETTINGS, h, m
@@ -60,21 +60,21 @@ def test_a_kept_backlog_equals_a_fresh_count_until_its_horizon(cases, risk, late
         writer = Store(Path(folder) / "cache.sqlite")
         writer.write_batch("src", "test", Batch(cases=cases), None, 0)
         reader = Store(writer.path, readonly=True)
-        memo = BacklogMemo()
+        memo = ReadMemo()
         moments = sorted(AT + offset for offset in later)
         at = AT
         for step in range(8 + len(moments)):
             kept = compute(reader, metrics, at, AT - h, memo=memo)
-            assert backlogs(kept) == backlogs(compute(reader, metrics, at, AT - h)), (step, at, memo.horizon)
+            assert backlogs(kept) == backlogs(compute(reader, metrics, at, AT - h)), (step, at, memo.until("backlog"))
             # Next: a drawn moment, or just before the horizon (the last moment a kept backlog is used), or past it.
             if moments:
                 at = max(at, moments.pop(0))
-            elif memo.horizon == float("inf"):
+            elif memo.until("backlog") == float("inf"):
                 break
-            elif at < memo.horizon - HORIZON_MARGIN_S / 2:
-                at = memo.horizon - HORIZON_MARGIN_S / 2
+            elif at < memo.until("backlog") - HORIZON_MARGIN_S / 2:
+                at = memo.until("backlog") - HORIZON_MARGIN_S / 2
             else:
-                at = memo.horizon + 2 * HORIZON_MARGIN_S
+                at = memo.until("backlog") + 2 * HORIZON_MARGIN_S
         reader.close()
         writer.close()
 
@@ -83,14 +83,14 @@ def test_the_backlog_is_counted_again_only_when_it_can_change(store):
     # normal: resolution in 1440 min; the case turns 1 h old first, 50 minutes after AT.
     store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "open", "normal", AT - 10 * m)]), None, 0)
     reader = Store(store.path, readonly=True)
-    memo = BacklogMemo()
+    memo = ReadMemo()
     first = compute(reader, SETTINGS, AT, AT - h, memo=memo)
-    assert memo.horizon == AT + 50 * m - HORIZON_MARGIN_S
+    assert memo.until("backlog") == AT + 50 * m - HORIZON_MARGIN_S
     assert first["queues"]["Mail"]["cases"]["backlog"]["by_age"]["under_1h"] == 1
 
     # Later, before the horizon: kept, with the oldest age and the next breach worked out from the new moment.
     kept = compute(reader, SETTINGS, AT + 40 * m, AT - h, memo=memo)
-    assert memo.hits == 1
+    assert memo.hits["backlog"] == 1
     backlog = kept["queues"]["Mail"]["cases"]["backlog"]
     assert backlog["oldest_age_s"] == 50 * m
     sla = kept["queues"]["Mail"]["cases"]["sla"]
@@ -100,19 +100,19 @@ def test_the_backlog_is_counted_again_only_when_it_can_change(store):
     store.write_batch("src", "test", Batch(), None, 1)
     store.write_batch("src", "test", Batch(contacts=[Contact("src", "c1", "Mail", AT - m)]), None, 2)
     compute(reader, SETTINGS, AT + 41 * m, AT - h, memo=memo)
-    assert memo.hits == 2
+    assert memo.hits["backlog"] == 2
 
     # A written case is counted at once.
     store.write_batch("src", "test", Batch(cases=[Case("src", "2", "Mail", "new", "low", AT + 30 * m)]), None, 3)
     fresh = compute(reader, SETTINGS, AT + 42 * m, AT - h, memo=memo)
-    assert memo.hits == 2
+    assert memo.hits["backlog"] == 2
     assert fresh["queues"]["Mail"]["cases"]["backlog"]["open"] == 2
 
     # Past the horizon the first case is in 1h_to_4h; an earlier moment (rewound) is counted again too.
     later = compute(reader, SETTINGS, AT + 50 * m, AT - h, memo=memo)
     assert later["queues"]["Mail"]["cases"]["backlog"]["by_age"]["1h_to_4h"] == 1
     compute(reader, SETTINGS, AT, AT - h, memo=memo)
-    assert memo.hits == 2
+    assert memo.hits["backlog"] == 2
     reader.close()
 
 
@@ -135,9 +135,9 @@ def test_each_write_to_a_table_is_counted(store):
 
 def test_other_settings_count_again(store):
     store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "open", "urgent", AT - 10 * m)]), None, 0)
-    memo = BacklogMemo()
+    memo = ReadMemo()
     compute(store, SETTINGS, AT, AT - h, memo=memo)
     other = MetricsSettings(timezone="UTC", sla={"urgent": {"first_reply_min": 5}})  # breached 5 minutes ago
     figures = compute(store, other, AT + m, AT - h, memo=memo)
-    assert memo.hits == 0
+    assert memo.hits["backlog"] == 0
     assert figures["queues"]["Mail"]["cases"]["sla"]["breached"] == 1

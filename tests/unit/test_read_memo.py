@@ -1,0 +1,143 @@
+"""A board keeps parts of a read (``metrics.ReadMemo``: the contacts' window sums, the agents' timeline, …) and
+reads each again only when it can have changed: every figure of a read with the memo equals a fresh ``compute``,
+after real commits of the simulator and at moments up to, just before and past each kept part's *until*."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shiftboard.adapters.base import AdapterContext
+from shiftboard.adapters.simulator import SimulatorSettings
+from shiftboard.collector import SourceRunner
+from shiftboard.config import MetricsSettings
+from shiftboard.metrics import HORIZON_MARGIN_S, ReadMemo, compute
+from shiftboard.model import AgentState, Batch, Case, Contact, Rating
+from shiftboard.store import Store
+
+m, h = 60.0, 3600.0
+#: 11:00 in the simulator's zone (Tokyo): every queue busy, so most commits write contacts and agent states; 14 h
+#: after the run's origin (UTC midnight - 12 h), which its first sync simulates.
+AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp()
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+METRICS = MetricsSettings(timezone="UTC", business_hours={"days": DAYS, "start": "08:00"})
+PARTS = ("backlog", "contacts", "agents", "cases", "ratings")
+
+
+def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_path: Path):
+    now = [AT]
+    store = Store(tmp_path / "cache.sqlite")
+    source = SimulatorSettings(name="sim", kind="simulator", timezone="Asia/Tokyo")
+    runner = SourceRunner(source, store, AdapterContext(clock=lambda: now[0]))
+    runner.sync()  # the run's history up to AT
+    reader = Store(store.path, readonly=True)
+    memo = ReadMemo()
+    written = 0
+    for step in range(90):
+        now[0] = AT + 2.0 * step
+        before = reader.data_version()
+        runner.sync()
+        written += reader.data_version() != before
+        # A read just after the commit, and later ones before the next (as the board's timer and ages do).
+        for later in (0.0, 0.4, 1.3, 1.99):
+            at = now[0] + later
+            assert compute(reader, METRICS, at, memo=memo) == compute(reader, METRICS, at), (step, later)
+    assert written > 30  # the simulator committed between most reads
+    assert all(memo.hits[part] > 0 for part in PARTS), memo.hits
+    assert sum(memo.hits.values()) < 5 * 90 * 4  # and parts were read again after its writes
+    reader.close()
+    store.close()
+
+
+@st.composite
+def records(draw):
+    """Contacts, agent states, cases and ratings around AT, some with times after it (a source's clock ahead)."""
+    moment = st.floats(AT - 26 * h, AT + 2 * h)
+
+    def after(start: float):
+        return st.one_of(st.none(), st.floats(start, AT + 2 * h))
+
+    contacts = []
+    for i in range(draw(st.integers(0, 12))):
+        offered = draw(moment)
+        answered = draw(after(offered))
+        ended = draw(after(answered if answered is not None else offered))
+        contacts.append(
+            Contact(
+                "src",
+                f"c{i}",
+                draw(st.sampled_from(["Mail", "Phone"])),
+                offered,
+                customer=draw(st.sampled_from([None, "ann", "bob"])),
+                answered_at=answered,
+                ended_at=ended,
+                abandoned_at=draw(after(offered)) if answered is None else None,
+                blocked=draw(st.booleans()) and answered is None,
+                wrap_up_s=draw(st.sampled_from([None, 30.0])),
+            )
+        )
+    states = [
+        AgentState(
+            "src",
+            draw(st.sampled_from(["a1", "a2", "a3"])),
+            draw(st.sampled_from(["available", "busy", "wrap_up", "away", "offline"])),
+            draw(moment),
+            queues=draw(st.sampled_from([(), ("Mail",), ("Phone", "Mail")])),
+        )
+        for _ in range(draw(st.integers(0, 12)))
+    ]
+    cases = []
+    for i in range(draw(st.integers(0, 6))):
+        created = draw(moment)
+        solved = draw(after(created))
+        cases.append(
+            Case(
+                "src",
+                f"k{i}",
+                draw(st.sampled_from(["Mail", "Phone"])),
+                "solved" if solved is not None else "open",
+                "normal",
+                created,
+                first_reply_at=draw(after(created)),
+                solved_at=solved,
+            )
+        )
+    ratings = [
+        Rating("src", f"r{i}", "csat", draw(st.integers(1, 5)), 5, draw(moment), scale_min=1, case_id="k0")
+        for i in range(draw(st.integers(0, 4)))
+    ]
+    return Batch(cases=cases, contacts=contacts, agent_states=states, ratings=ratings)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=records(), then=records(), later=st.lists(st.floats(0, 2.5 * h), max_size=5))
+def test_a_kept_part_equals_a_fresh_read_until_it_can_change(first, then, later):
+    with tempfile.TemporaryDirectory() as folder:
+        writer = Store(Path(folder) / "cache.sqlite")
+        writer.write_batch("src", "test", first, None, 0)
+        reader = Store(writer.path, readonly=True)
+        memo = ReadMemo()
+        moments = sorted(AT + offset for offset in later)
+        at = AT
+        for step in range(12 + len(moments)):
+            if step == 6:  # a second commit, between two reads
+                writer.write_batch("src", "test", then, None, 1)
+            kept = compute(reader, METRICS, at, memo=memo)
+            assert kept == compute(reader, METRICS, at), (step, at)
+            # Next: a drawn moment, or the last moment before the nearest *until*, or just past it.
+            until = min((memo.until(part) for part in PARTS if memo.until(part) > at), default=math.inf)
+            if moments:
+                at = max(at, moments.pop(0))
+            elif until == math.inf:
+                at += h
+            elif at < until - HORIZON_MARGIN_S / 2:
+                at = max(at, math.nextafter(until, -math.inf))
+            else:
+                at = until + HORIZON_MARGIN_S
+        reader.close()
+        writer.close()
