@@ -16,8 +16,10 @@ into.
   time until the board's "Waiting now" figure shows it; and the simulator: commit to board.
 - CPU: the board process left open (refresh every 2 s) vs a bare app whose 2 s timer updates its label, utime+stime
   from /proc/<pid>/stat over 60 s (20 s when quick) after 5 s of settling (after the simulator's first sync is in the
-  cache, for the board that collects it; the CPU to that point is in the note); three boards: fixed at a moment
-  (reads only on a commit), live viewer (recomputes every 2 s), live with the simulator collecting in-process.
+  cache, for the board that collects it; the CPU to that point is in the note); four boards: fixed at a moment
+  (reads only on a commit), live viewer (recomputes every 2 s), live collecting a helpdesk API in-process (a
+  Freshdesk emulator on loopback that gains a ticket every 10 s, polled every 30 s), live with the simulator
+  collecting in-process.
 - memory over 30 minutes: bench_memory.py (run beside the others: it is mostly waiting).
 
 Run alone: ``python -m tests.bench.bench_board [--quick]``; only the start-up figures, keeping the cache between runs:
@@ -27,6 +29,7 @@ Run alone: ``python -m tests.bench.bench_board [--quick]``; only the start-up fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -41,6 +44,7 @@ import termios
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,10 +109,11 @@ def _bare_apps(folder: Path) -> tuple[Path, Path]:
     return bare, bare_settings
 
 
-def _config(folder: Path, cache: Path, sources: str = "") -> Path:
-    """A config for ``cache``; without ``sources`` (TOML tables) it says ``sources = []``: a viewer, no collector."""
+def _config(folder: Path, cache: Path, sources: str = "", name: str = "sources") -> Path:
+    """A config for ``cache``; without ``sources`` (TOML tables) it says ``sources = []``: a viewer, no collector.
+    ``name`` tells apart the files of configs with different sources for the same cache."""
     # A config with sources must not overwrite the viewer's config of the same cache (it did, in one run).
-    path = folder / f"config-{cache.stem}{'-sources' if sources else ''}.toml"
+    path = folder / f"config-{cache.stem}{'-' + name if sources else ''}.toml"
     sla = "".join(
         f"\n[metrics.sla.{p}]\nfirst_reply_min = {v['first_reply_min']}\nresolution_min = {v['resolution_min']}\n"
         + ("business_hours = true\n" if v.get("business_hours") else "")
@@ -265,6 +270,41 @@ def simulator_synced(cache: Path, terminal: Terminal, timeout: float = 120.0) ->
             return time.perf_counter() - started
         time.sleep(0.05)
     raise RuntimeError(f"the simulator's first fetch was not in {cache} within {timeout} s")
+
+
+@contextlib.contextmanager
+def helpdesk_source(every_s: float = 10.0) -> Iterator[str]:
+    """A Freshdesk emulator on loopback (tests/emulators) that gains an open ticket every ``every_s`` seconds while
+    the block runs; yields the ``[[sources]]`` table of a board polling it every 30 s (the adapters' default)."""
+    from tests.bench.bench_freshness import TOKEN_ENV, _ticket
+    from tests.emulators.freshdesk import FreshdeskEmulator
+    from tests.emulators.server import EmulatorServer
+
+    emulator = FreshdeskEmulator(now=time.time()).seed(count=120)
+    stop = threading.Event()
+
+    def add_tickets() -> None:
+        ident = 800_000
+        while not stop.wait(every_s):
+            ident += 1
+            emulator.tickets.append(_ticket(ident, time.time()))
+
+    saved_token = os.environ.get(TOKEN_ENV)
+    os.environ[TOKEN_ENV] = emulator.api_key  # the board's environment is this process's (Terminal)
+    adder = threading.Thread(target=add_tickets, daemon=True)
+    try:
+        with EmulatorServer(emulator) as server:
+            adder.start()
+            yield (
+                f'[[sources]]\nname = "fd"\nkind = "freshdesk"\nurl = "{server.url}"\n'
+                f'token_env = "{TOKEN_ENV}"\ninitial_days = 90\n'
+            )
+    finally:
+        stop.set()
+        if saved_token is None:
+            os.environ.pop(TOKEN_ENV, None)
+        else:
+            os.environ[TOKEN_ENV] = saved_token
 
 
 def left_open(argv: list[str], folder: Path, seconds: float, simulator_cache: Path | None = None) -> dict[str, float]:
@@ -592,25 +632,35 @@ def run(quick: bool) -> list[dict]:
                 "note": f"VmRSS {bare_open['rss1']:.0f} MB",
             }
         )
-        opened = [
+        # (what the board shows, its sources: None for none or a context giving their TOML, --at, the simulator's
+        # cache to wait for)
+        opened: list[tuple[str, contextlib.AbstractContextManager[str] | None, float | None, Path | None]] = [
             (
                 "board fixed at a moment (--at), no source: reads again only when the cache changes",
-                board_argv(config, bench_metrics.AT),
+                None,
+                bench_metrics.AT,
                 None,
             ),
+            ("live board, no source of its own (a viewer): recomputes every figure every 2 s", None, None, None),
             (
-                "live board, no source of its own (a viewer): recomputes every figure every 2 s",
-                board_argv(config, None),
+                "live board collecting a helpdesk API in-process (Freshdesk emulator on loopback, polled every 30 s, "
+                "a new ticket every 10 s): a wall board's usual set-up",
+                helpdesk_source(),
+                None,
                 None,
             ),
             (
                 "live board with the simulator collecting in-process (the default without config)",
-                board_argv(_config(folder, cache, SIMULATOR_SOURCE), None),
+                contextlib.nullcontext(SIMULATOR_SOURCE),
+                None,
                 cache,
             ),
         ]
-        for label, argv, simulator_cache in opened:
-            board_open = left_open(argv, folder, span, simulator_cache)
+        for label, sources, at, simulator_cache in opened:
+            with sources or contextlib.nullcontext("") as table:
+                name = "simulator" if simulator_cache is not None else "api"
+                board_config = _config(folder, cache, table, name=name) if table else config
+                board_open = left_open(board_argv(board_config, at), folder, span, simulator_cache)
             ratio = board_open["cpu_pct"] / bare_open["cpu_pct"] if bare_open["cpu_pct"] else float("inf")
             settled = (
                 f"measured from {board_open['settle_s']:.1f} s after the first paint: the simulator's first sync "
