@@ -208,9 +208,10 @@ def prepare_board(args: argparse.Namespace) -> Start:
     at = parse_moment(args.at, settings) if getattr(args, "at", None) is not None else None
     sources = settings.source_settings()
     check_keys(settings)  # imports Textual only when [keys] remaps something
+    new_cache = not settings.cache.resolved_path().exists()
     with open_store(settings) as store:
         path = store.path
-    return Start(path, at, BoardConfig.of(settings, sources))
+    return Start(path, at, BoardConfig.of(settings, sources), new_cache=new_cache)
 
 
 def run_board(args: argparse.Namespace) -> int:
@@ -244,6 +245,7 @@ def run_board(args: argparse.Namespace) -> int:
         theme=getattr(args, "theme", None),
         privacy=bool(getattr(args, "privacy", False)),
         first_read=first_read,
+        new_cache=start.new_cache,
     )
     _settled()
     try:

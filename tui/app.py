@@ -129,10 +129,14 @@ class ShiftboardApp(RewindActions, App[int]):
         theme: str | None = None,
         privacy: bool = False,
         first_read: StartedRead | None = None,
+        new_cache: bool = False,
     ) -> None:
         super().__init__()
         #: A read started before Textual was imported (cli.run_board); the first ``_read`` takes it.
         self._first_read = first_read
+        #: The cache was created for this board: with nothing to show before its first sync, the collector starts
+        #: at once rather than after the first frame.
+        self._new_cache = new_cache
         #: Wall mode at start (``--wall``); ``w`` toggles it. ASCII only (``--ascii``); a theme asked for (``--theme``).
         self.start_wall = wall
         self.ascii_only = ascii_only
@@ -208,6 +212,8 @@ class ShiftboardApp(RewindActions, App[int]):
             self.action_wall()
         self._watchdog.arm()
         self._claim_cache()
+        if self._new_cache:
+            self._start_collector()
         threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
         self._reader_thread.start()
         first = self._first_read
@@ -261,8 +267,8 @@ class ShiftboardApp(RewindActions, App[int]):
             self.collecting = True
 
     def _start_collector(self) -> None:
-        """After the first read is shown: the collector's settings and adapters (pydantic) are imported in its
-        thread, not before the first frame."""
+        """After the first read is shown (at once on a new cache): the collector's settings and adapters
+        (pydantic) are imported in its thread, which would slow the first frame."""
         if self.collecting and not self._collector_started:
             self._collector_started = True
             self._collect()

@@ -46,11 +46,13 @@ def can_fork() -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """What the board needs to open: its cache, the moment it shows (None: live) and its configuration."""
+    """What the board needs to open: its cache, the moment it shows (None: live) and its configuration.
+    ``new_cache``: the cache was created for this board, so it has nothing to show before its first sync."""
 
     path: Path
     at: float | None
     config: BoardConfig
+    new_cache: bool = False
 
 
 def _send(fd: int, value: object) -> None:
