@@ -8,7 +8,8 @@ into.
 - start-up: ``shiftboard --config … --at …`` in a pseudo-terminal (80×24), from ``Popen`` to the first board with
   data painted (the app writes the time after the first painted read when ``SHIFTBOARD_BENCH_FIRST_PAINT`` names a
   file), beside a bare Textual app showing one Label run the same way (time of its first paint); alternated, median.
-  The board's first read runs in a child it forks (tui/first_read.py); the CPU figure counts the child too.
+  The board validates its configuration and makes its first read in a child it forks (tui/launch.py); the CPU
+  figure counts the child too.
   Also the first run on an empty cache with the default simulator source.
 - refresh: ``readmodel.read_board`` (metrics.compute + each source's health), median of 9.
 - drill: Pilot, Enter on the "Open cases" tile to the first rows in the table and painted.
