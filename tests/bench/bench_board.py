@@ -411,8 +411,9 @@ def drill_ms(config: Path, repeat: int) -> tuple[list[float], int]:
     return times, total
 
 
-def freshness_files(folder: Path, writes: int) -> list[float]:
-    """Seconds from appending a waiting contact to a watched JSON Lines file to the board figure counting it."""
+def freshness_files(folder: Path, writes: int) -> tuple[list[float], float]:
+    """Seconds from appending a waiting contact to a watched JSON Lines file to the board figure counting it: for
+    ``writes`` appends once the source has synced, and for one append made as soon as the first read is shown."""
     from shiftboard.config import load_settings
     from shiftboard.store import Store
     from shiftboard.tui.app import ShiftboardApp
@@ -437,8 +438,12 @@ def freshness_files(folder: Path, writes: int) -> list[float]:
                     figures = app.data.figures(None) if app.data else {}
                     return (figures.get("contacts") or {}).get("waiting_now") or 0
 
-                for n in range(writes):
-                    await pilot.pause(0.37 * (n % 3))  # land at different points of the poll interval
+                # The collector starts once the first read is shown: a change made then waits for its first sync.
+                # Measured apart from the steady state, which begins once the source has synced.
+                for n in range(-1, writes):
+                    if n == 0:
+                        await _until(pilot, lambda: any(item.status == "ok" for item in app.data.health))
+                    await pilot.pause(0.37 * (n % 3) if n >= 0 else 0)  # land at different points of the interval
                     before = waiting()
                     now = time.time()
                     record = {
@@ -457,7 +462,7 @@ def freshness_files(folder: Path, writes: int) -> list[float]:
                     lags.append(await painted - started)
 
     asyncio.run(go())
-    return lags
+    return lags[1:], lags[0]
 
 
 def freshness_simulator(folder: Path, seconds: float) -> tuple[list[float], float]:
@@ -599,14 +604,15 @@ def run(quick: bool) -> list[dict]:
             }
         )
 
-        lags = freshness_files(folder, 6 if quick else 12)
+        lags, first_lag = freshness_files(folder, 6 if quick else 12)
         rows.append(
             {
                 "figure": "freshness, files source (interval 1 s): line appended to figure on screen",
                 "value": f"{statistics.mean(lags):.2f} s mean, {max(lags):.2f} s max",
                 "goal": "< 1 s",
-                "note": f"{len(lags)} appends at different points of the poll interval; the poll interval "
-                "(floor 1 s) is most of it",
+                "note": f"{len(lags)} appends at different points of the poll interval, once the source has synced; "
+                f"one appended as soon as the first read was shown, before the collector had started: "
+                f"{first_lag:.2f} s",
             }
         )
         sim_lags, sim_first = freshness_simulator(folder, 10 if quick else 20)
