@@ -208,9 +208,9 @@ def prepare_board(args: argparse.Namespace) -> Start:
     at = parse_moment(args.at, settings) if getattr(args, "at", None) is not None else None
     sources = settings.source_settings()
     check_keys(settings)  # imports Textual only when [keys] remaps something
-    new_cache = not settings.cache.resolved_path().exists()
-    with open_store(settings) as store:
-        path = store.path
+    path = settings.cache.resolved_path()
+    new_cache = not path.exists()
+    Store(path).close()  # created or migrated here, where a problem raises StoreError
     return Start(path, at, BoardConfig.of(settings, sources), new_cache=new_cache)
 
 

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, InvalidThemeError
@@ -44,6 +44,7 @@ from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.tui.cache_watch import watch_commits
 from shiftboard.tui.figures import FIGURES, FIGURES_BY_ID, judge, threshold
+from shiftboard.tui.first_read import HeldRead
 from shiftboard.tui.look import BoardConfig
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
 from shiftboard.tui.readmodel import BoardData, read_board
@@ -72,14 +73,6 @@ FIRST_PAINT_ENV = "SHIFTBOARD_BENCH_FIRST_PAINT"
 
 #: Bindings help leaves out because another entry covers them (digits 1–9 are listed once, as 0-9).
 _HELP_FOLDED = frozenset(f"queue-{n}" for n in range(1, 10))
-
-
-class StartedRead(Protocol):
-    """A first read started before the app (``launch.Launch``, ``first_read.FirstRead``)."""
-
-    def ready(self) -> bool: ...
-    def take(self) -> tuple[Store, BoardData] | None: ...
-    def close(self) -> None: ...
 
 
 def _board_commands() -> type[Provider]:
@@ -128,7 +121,7 @@ class ShiftboardApp(RewindActions, App[int]):
         ascii_only: bool = False,
         theme: str | None = None,
         privacy: bool = False,
-        first_read: StartedRead | None = None,
+        first_read: HeldRead | None = None,
         new_cache: bool = False,
     ) -> None:
         super().__init__()
@@ -378,6 +371,8 @@ class ShiftboardApp(RewindActions, App[int]):
             self.read_soon()
         elif not self._frozen or self.problem:
             self._read_later(self.refresh_s)
+        if self.collecting and not self._collector_started:
+            self.call_after_refresh(self._start_collector)  # once the first read (or its failure) is on screen
 
     def on_board_read(self, message: BoardRead) -> None:
         self.data = message.data
@@ -386,8 +381,6 @@ class ShiftboardApp(RewindActions, App[int]):
             self.queue = None
         self.show_board()
         self._read_finished()
-        if not self._collector_started:
-            self.call_after_refresh(self._start_collector)
         if self._first_paint_file and self.data.queue_names:
             self.call_after_refresh(self._record_first_paint)
 
@@ -402,8 +395,6 @@ class ShiftboardApp(RewindActions, App[int]):
         self.problem = message.reason
         self.show_board()
         self._read_finished()
-        if not self._collector_started:
-            self.call_after_refresh(self._start_collector)
 
     # -- showing --------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ This module must stay free of Textual imports, or it would wait for the very imp
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +23,17 @@ if TYPE_CHECKING:
     from shiftboard.config import Settings, SourceSettings
 
 
-class HeldRead:
-    """A read made before the app runs, held with its read-only connection until the board takes both."""
+def read_at_start(
+    store: Store, settings: Settings, sources: Sequence[SourceSettings], at: float | None, clock: Callable[[], float]
+) -> BoardData:
+    """The board's first read: at ``at``, or at the clock's now for a live board."""
+    now = clock()
+    return read_board(store, settings, sources, now if at is None else at, now=now)
+
+
+class HeldRead(ABC):
+    """A read made before the app runs (in a thread here, in a forked child in ``launch.Launch``), held with its
+    read-only connection until the board takes both."""
 
     def __init__(self) -> None:
         self._store: Store | None = None
@@ -40,6 +50,18 @@ class HeldRead:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    @abstractmethod
+    def ready(self) -> bool:
+        """The read is over (``take`` will not wait for it)."""
+
+    @abstractmethod
+    def take(self) -> tuple[Store, BoardData] | None:
+        """Wait for the read; a read-only connection and the data, or None when it failed (read the usual way)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Drop the connection if nobody took it."""
 
 
 class FirstRead(HeldRead):
@@ -67,23 +89,19 @@ class FirstRead(HeldRead):
         except Exception:  # the board's own first read then runs and reports the problem in the header
             return
         try:
-            now = clock()
-            self._data = read_board(store, settings, sources, now if at is None else at, now=now)
+            self._data = read_at_start(store, settings, sources, at, clock)
         except Exception:
             store.close()
             return
         self._store = store
 
     def ready(self) -> bool:
-        """The read is over (``take`` will not wait for it)."""
         return not self._thread.is_alive()
 
     def take(self) -> tuple[Store, BoardData] | None:
-        """Wait for the read; its connection and data, or None when it failed (read again the usual way)."""
         self._thread.join()
         return self._hand_over()
 
     def close(self) -> None:
-        """Drop the connection if nobody took it."""
         self._thread.join()
         self._drop()

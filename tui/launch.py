@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiftboard.store import Store
-from shiftboard.tui.first_read import HeldRead
+from shiftboard.tui.first_read import HeldRead, read_at_start
 from shiftboard.tui.look import BoardConfig
-from shiftboard.tui.readmodel import BoardData, read_board
+from shiftboard.tui.readmodel import BoardData
 
 #: A frame on the pipe: its length (8 bytes, big-endian), then a pickle.
 _LENGTH = struct.Struct(">Q")
@@ -110,11 +110,9 @@ class Launch(HeldRead):
                 return  # nothing sent: the parent prepares again, in-process, and reports the problem
             _send(out, start)
             try:
-                settings, sources = start.config.settings, start.config.sources
-                now = clock()
                 with Store(start.path, readonly=True) as store:
-                    data: BoardData | None = read_board(
-                        store, settings, sources, now if start.at is None else start.at, now=now
+                    data: BoardData | None = read_at_start(
+                        store, start.config.settings, start.config.sources, start.at, clock
                     )
             except Exception:
                 data = None  # the board reads the usual way and shows the problem
@@ -134,14 +132,12 @@ class Launch(HeldRead):
         return self._start
 
     def ready(self) -> bool:
-        """The read is over (``take`` will not wait for it)."""
         if self._pipe is None:
             return True
         readable, _, _ = select.select([self._pipe], [], [], 0)
         return bool(readable)
 
     def take(self) -> tuple[Store, BoardData] | None:
-        """Wait for the read; a read-only connection and the data, or None when it failed (read the usual way)."""
         if self._pipe is not None and self.start() is not None:
             data = _receive(self._pipe)
             self._end()
@@ -152,8 +148,7 @@ class Launch(HeldRead):
         return self._hand_over()
 
     def close(self) -> None:
-        """Reap the child and drop a connection nobody took."""
-        self._end()
+        self._end()  # reap the child
         self._drop()
 
     def _end(self) -> None:
