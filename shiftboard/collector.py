@@ -51,10 +51,18 @@ class SyncOutcome:
 class SourceRunner:
     """One source: its adapter, cursor and failure count."""
 
-    def __init__(self, settings: SourceSettings, store: Store, context: AdapterContext) -> None:
+    def __init__(
+        self,
+        settings: SourceSettings,
+        store: Store,
+        context: AdapterContext,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.context = context
+        #: Called after each commit of this runner (a page, or a failure noted), in its thread.
+        self.on_commit = on_commit
         self._adapter: Adapter | None = None
         state = store.sync_state(settings.name)
         self.cursor = state.cursor if state else None
@@ -80,6 +88,7 @@ class SourceRunner:
                 if self._must_write(result, now, first_page=outcome.pages == 0):
                     self.store.write_batch(self.settings.name, self.settings.kind, result.batch, result.cursor, now)
                     self.written_at = now
+                    self._committed()
                 self.cursor = result.cursor
                 outcome.pages += 1
                 outcome.records += len(result.batch)
@@ -100,7 +109,12 @@ class SourceRunner:
             self.failures += 1
             log.warning("%s: sync failed (%d in a row): %s", self.settings.name, self.failures, outcome.error)
             self.store.record_failure(self.settings.name, self.settings.kind, outcome.error, clock())
+            self._committed()
         return outcome
+
+    def _committed(self) -> None:
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _must_write(self, result: FetchResult, now: float, *, first_page: bool) -> bool:
         """Whether this page is written now; see IDLE_WRITE_S for the pages that may wait."""
@@ -135,12 +149,17 @@ class Collector:
         context: AdapterContext | None = None,
         retention_days: int | None = None,
         on_sync: Callable[[SyncOutcome], None] | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        """``on_sync``: called after each sync of a source; ``on_commit``: after each commit to the cache (a page,
+        a failure noted, a prune that removed rows), from the thread that made it: a board collecting in-process
+        reads on it, with no watch of its own on the cache (tui/cache_watch.py is for other processes' commits)."""
         self.store = store
         self.context = context or AdapterContext()
-        self.runners = [SourceRunner(s, store, self.context) for s in sources if s.enabled]
+        self.runners = [SourceRunner(s, store, self.context, on_commit) for s in sources if s.enabled]
         self.retention_days = retention_days
         self.on_sync = on_sync
+        self.on_commit = on_commit
         self.fatal: StoreError | None = None
 
     def sync_once(self, at: float | None = None) -> list[SyncOutcome]:
@@ -154,6 +173,8 @@ class Collector:
         removed = self.store.prune(self.context.clock() - self.retention_days * 86400)
         if any(removed.values()):
             log.info("pruned %s", removed)
+            if self.on_commit is not None:
+                self.on_commit()
         return removed
 
     def run(self, stop: threading.Event) -> None:
@@ -174,7 +195,9 @@ class Collector:
                     except StoreError as error:
                         self._fail(error, stop)
                     next_prune = time.monotonic() + PRUNE_EVERY_S
-                stop.wait(1.0)
+                # Woken by ``stop`` or at the next prune only, not every second: this thread idles in every board
+                # that collects in-process.
+                stop.wait(max(0.0, next_prune - time.monotonic()))
         finally:
             stop.set()
             for thread in threads:

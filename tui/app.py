@@ -172,6 +172,8 @@ class ShiftboardApp(RewindActions, App[int]):
         self._stop = threading.Event()
         self._collector_done = threading.Event()
         self._collector_started = False
+        #: Whether the change probe was started (``_watch_cache``).
+        self._watching = False
         self._lock = CollectorLock(Path(store.path))
         self.collecting = False
 
@@ -207,7 +209,6 @@ class ShiftboardApp(RewindActions, App[int]):
         self._claim_cache()
         if self._new_cache:
             self._start_collector()
-        threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
         self._reader_thread.start()
         first = self._first_read
         if first is not None and first.ready():
@@ -272,7 +273,12 @@ class ShiftboardApp(RewindActions, App[int]):
         try:
             from shiftboard.collector import Collector
 
-            collector = Collector(self.store, self.sources, retention_days=self.settings.cache.retention_days)
+            collector = Collector(
+                self.store,
+                self.sources,
+                retention_days=self.settings.cache.retention_days,
+                on_commit=lambda: self.post_message(CacheChanged()),
+            )
             collector.run(self._stop)
             if collector.fatal is not None:
                 reason = str(collector.fatal)
@@ -324,6 +330,11 @@ class ShiftboardApp(RewindActions, App[int]):
             self._next_read.cancel()
             self._next_read = None
 
+    def _watch_cache(self) -> None:
+        """After the first read is shown, for a board that does not collect: read when another process commits (a
+        board that collects hears of its own commits from its collector, and no other process can write)."""
+        threading.Thread(target=self._probe_changes, name="cache-probe", daemon=True).start()
+
     def _probe_changes(self) -> None:
         """In its own thread and connection until the app stops: say when another connection commits."""
         watch_commits(Path(self.store.path), self._stop, lambda: self.post_message(CacheChanged()))
@@ -373,6 +384,9 @@ class ShiftboardApp(RewindActions, App[int]):
             self._read_later(self.refresh_s)
         if self.collecting and not self._collector_started:
             self.call_after_refresh(self._start_collector)  # once the first read (or its failure) is on screen
+        elif not self.collecting and not self._watching:
+            self._watching = True
+            self.call_after_refresh(self._watch_cache)
 
     def on_board_read(self, message: BoardRead) -> None:
         self.data = message.data

@@ -37,8 +37,14 @@ def watch_commits(path: Path, stop: threading.Event, on_commit: Callable[[], Non
         probe = Store(path, readonly=True)
     except Exception:
         return
+    watch = None
     try:
+        # The watch before the first version seen, so that no commit falls between the two unnoticed.
+        watch = _inotify_watch(path) if inotify else None
         seen = probe.data_version()
+        # A commit made before the watch began (after the board's first read, say) is in ``seen``: one call now
+        # covers it.
+        on_commit()
 
         def check() -> None:
             nonlocal seen
@@ -47,27 +53,27 @@ def watch_commits(path: Path, stop: threading.Event, on_commit: Callable[[], Non
                 seen = version
                 on_commit()
 
-        watch = _inotify_watch(path) if inotify else None
         if watch is None:
             while not stop.wait(PROBE_S):
                 check()
             return
-        with watch:
-            while not stop.is_set():
-                if not watch.written(IDLE_WAKE_MS):
-                    continue
-                if stop.wait(SETTLE_S):
-                    return
+        while not stop.is_set():
+            if not watch.written(IDLE_WAKE_MS):
+                continue
+            if stop.wait(SETTLE_S):
+                return
+            check()
+            # While writes go on, look every PROBE_S; once they stop, look one last time.
+            while not stop.wait(PROBE_S):
+                more = watch.written(0)
                 check()
-                # While writes go on, look every PROBE_S; once they stop, look one last time.
-                while not stop.wait(PROBE_S):
-                    more = watch.written(0)
-                    check()
-                    if not more:
-                        break
+                if not more:
+                    break
     except Exception:  # a broken cache shows in the header through the reads; the timed refresh still runs
         return
     finally:
+        if watch is not None:
+            watch.close()
         probe.close()
 
 
@@ -83,11 +89,14 @@ class _Watch:
         events = self._inotify.read(timeout=timeout_ms)
         return any(event.name in self._names for event in events)
 
+    def close(self) -> None:
+        self._inotify.close()
+
     def __enter__(self) -> _Watch:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._inotify.close()
+        self.close()
 
 
 def _inotify_watch(path: Path) -> _Watch | None:

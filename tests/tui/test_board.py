@@ -18,7 +18,7 @@ from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
 from shiftboard.tui.widgets.row_table import RowTable
 from shiftboard.tui.widgets.tile import Tile
-from tests.tui.conftest import until
+from tests.tui.conftest import settled, until
 from tests.tui.seed import NOW, contact, write
 
 SIZES = [(80, 24), (200, 60)]
@@ -85,7 +85,7 @@ async def test_ages_on_tiles_move_every_second_between_reads(settings, seeded):
     now = [NOW]
     app = ShiftboardApp(slow, seeded, [], clock=lambda: now[0])
     async with app.run_test() as pilot:
-        await until(pilot, lambda: app.data is not None)
+        await settled(pilot, app)
         reads = app.reads
         assert tile(app, "longest_wait_s").text == "1:30"
         now[0] = NOW + 30

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+
+from shiftboard.adapters.files import FilesSettings
 from shiftboard.config import Settings
-from shiftboard.model import Batch
+from shiftboard.model import Batch, format_time
 from shiftboard.store import Store
 from shiftboard.tui.app import ShiftboardApp
 from tests.tui.conftest import until
@@ -21,9 +26,41 @@ async def test_a_commit_is_read_long_before_the_refresh_interval(tmp_path):
         async with app.run_test(size=(120, 30)) as pilot:
             await until(pilot, lambda: app.data is not None)
             waiting = app.data.figures("Billing")["contacts"]["waiting_now"]
-            reads = app.reads
             batch = Batch()
             batch.contacts = [contact("late-1", "Billing", NOW - 30)]  # offered, not answered: waiting
             write(store, batch)
-            await until(pilot, lambda: app.reads > reads)
-            assert app.data.figures("Billing")["contacts"]["waiting_now"] == waiting + 1
+            await until(pilot, lambda: app.data.figures("Billing")["contacts"]["waiting_now"] == waiting + 1)
+
+
+async def test_a_board_that_collects_reads_each_commit_of_its_own_collector_without_watching_the_cache(tmp_path):
+    # Its own collector says when it committed (no other process can write: the board holds the writer lock), so
+    # the board runs no change probe; with a refresh interval of an hour, only that word brings the record in.
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    calls = exports / "calls.jsonl"
+    calls.write_text(_waiting("f-1", "Billing", time.time() - 60))
+    settings = Settings(
+        cache={"path": str(tmp_path / "cache.sqlite")}, metrics={"timezone": "UTC"}, board={"refresh_s": 3600}
+    )
+    files = FilesSettings(name="pbx", kind="files", path=str(exports / "*.jsonl"), interval_s=1)
+    probes_before = _probes()  # other tests' boards may still be closing theirs
+    with Store(settings.cache.resolved_path()) as store:
+        app = ShiftboardApp(settings, store, [files])
+        async with app.run_test(size=(120, 30)) as pilot:
+
+            def waiting() -> int:
+                return app.data.figures("Billing").get("contacts", {}).get("waiting_now", 0) if app.data else 0
+
+            await until(pilot, lambda: app.collecting and waiting() == 1, 300)
+            assert not _probes() - probes_before
+            with calls.open("a") as out:
+                out.write(_waiting("f-2", "Billing", time.time() - 5))
+            await until(pilot, lambda: waiting() == 2, 300)
+
+
+def _probes() -> set[int | None]:
+    return {thread.ident for thread in threading.enumerate() if thread.name == "cache-probe"}
+
+
+def _waiting(cid: str, queue: str, offered_at: float) -> str:
+    return json.dumps({"type": "contact", "id": cid, "queue": queue, "offered_at": format_time(offered_at)}) + "\n"

@@ -25,7 +25,7 @@ from shiftboard.tui.screens.rows import RowsScreen
 from shiftboard.tui.widgets.board_header import BoardHeader
 from shiftboard.tui.widgets.row_table import RowTable
 from shiftboard.tui.widgets.tile import Tile
-from tests.tui.conftest import until
+from tests.tui.conftest import settled, until
 from tests.tui.seed import NOW
 
 MIN = 60.0
@@ -168,7 +168,7 @@ async def test_a_rewound_viewer_reads_again_only_when_the_cache_changes(settings
 
     app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.data is not None)
+        await settled(pilot, app)
         reads = app.reads
         waiting = tile(app, "waiting_now").text
         # Three refresh intervals (refresh_s = 1) with no commit: the same moment, the same data, no new read.

@@ -228,3 +228,42 @@ def test_the_last_page_of_a_sync_of_several_is_written_even_when_empty(store: St
     runner = SourceRunner(SourceSettings(name="r", kind="rounds"), store, AdapterContext(clock=lambda: 1000.0))
     assert runner.sync().pages == 2
     assert store.sync_state("r").cursor == {"next": 0}
+
+
+def test_each_commit_and_only_a_commit_is_announced(store: Store, monkeypatch):
+    """A board that collects in-process reads when its collector says it committed (``on_commit``) instead of
+    watching the cache: each commit is announced once another connection can see it, and a poll that writes
+    nothing announces nothing."""
+    monkeypatch.setattr(ScriptedAdapter, "idle_polls_may_wait", True)
+    ScriptedAdapter.scripts["a"] = [([1, 2], True), ([3], False), ([], False), SourceError("down"), ([], False)]
+    reader = Store(store.path, readonly=True)
+    versions = [reader.data_version()]
+    announced: list[bool] = []
+
+    def on_commit():
+        versions.append(reader.data_version())
+        announced.append(versions[-1] != versions[-2])  # the commit is already visible to a reader
+
+    now = [1000.0]
+    runner = SourceRunner(_settings("a", interval_s=1), store, AdapterContext(clock=lambda: now[0]), on_commit)
+    per_sync = []
+    for poll in range(4):
+        now[0] = 1000.0 + poll * 0.5  # closer than IDLE_WRITE_S: the idle poll may wait
+        before, calls = reader.data_version(), len(announced)
+        runner.sync()
+        per_sync.append((len(announced) - calls, reader.data_version() != before))
+    # Two pages, an idle poll not written, a failure noted, the first success after it.
+    assert per_sync == [(2, True), (0, False), (1, True), (1, True)]
+    assert all(announced)
+    reader.close()
+
+
+def test_a_prune_that_removes_rows_is_announced(store: Store):
+    solved = Case("a", "1", "Billing", "solved", "normal", 1000.0)
+    store.write_batch("a", "scripted", Batch(cases=[solved]), None, 1000.0)
+    calls: list[dict[str, int] | None] = []
+    clock = AdapterContext(clock=lambda: 1000.0 + 2 * 86400)
+    collector = Collector(store, [], context=clock, retention_days=1, on_commit=lambda: calls.append(None))
+    assert collector.prune()["cases"] == 1
+    assert collector.prune()["cases"] == 0  # nothing left to remove: nothing announced
+    assert len(calls) == 1
