@@ -508,14 +508,15 @@ class _Timeline:
             latest.append(last)
         latest.extend(first.values())  # agents with no change in the window
         # Time by state per distinct queue list, so each queue's occupancy sums a handful of totals.
-        self._closed_totals: dict[tuple[str, ...], tuple[float, float]] = {}
         totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
         for start, end, state, queues in closed:
             if state in ("busy", "wrap_up"):
                 totals[queues][0] += end - start
             elif state == "available":
                 totals[queues][1] += end - start
-        self._closed_totals = {queues: (busy, available) for queues, (busy, available) in totals.items()}
+        self._closed_totals: dict[tuple[str, ...], tuple[float, float]] = {
+            queues: (busy, available) for queues, (busy, available) in totals.items()
+        }
         #: Per queue (None: all): the closed spans in which one of its agents was available, joined, their ends,
         #: and the starts of its agents' latest states that are "available" (``availability``).
         self._available: dict[str | None, tuple[list[tuple[float, float]], list[float], list[float]]] = {}

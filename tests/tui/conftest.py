@@ -51,11 +51,11 @@ async def until(pilot, condition: Callable[[], bool], tries: int = 400) -> None:
     raise AssertionError("condition never became true")
 
 
-Until = Callable[..., Awaitable[None]]
-__all__ = ["NOW", "until"]
-
-
 async def settled(pilot, app) -> None:
     """Until a viewer has shown its first read and the one its change probe asks for as it starts (a commit may
     fall between the two): from then on only a commit or the refresh timer makes it read."""
     await until(pilot, lambda: app.reads >= 2)
+
+
+Until = Callable[..., Awaitable[None]]
+__all__ = ["NOW", "settled", "until"]

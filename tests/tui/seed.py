@@ -6,7 +6,9 @@ Every figure a test checks is worked out by hand in the comments next to the rec
 
 from __future__ import annotations
 
-from shiftboard.model import AgentState, Batch, Case, Contact, Rating
+import json
+
+from shiftboard.model import AgentState, Batch, Case, Contact, Rating, format_time
 from shiftboard.store import Store
 
 NOW = 1795428000.0  # 2026-11-23T10:00:00Z
@@ -60,3 +62,8 @@ def base_batch(now: float = NOW) -> Batch:
 
 def write(store: Store, batch: Batch, at: float = NOW) -> None:
     store.write_batch("seed", "seed", batch, {"n": len(batch)}, at)
+
+
+def waiting_line(cid: str, queue: str, offered_at: float) -> str:
+    """A files source's JSON line for a contact offered at ``offered_at`` and still waiting."""
+    return json.dumps({"type": "contact", "id": cid, "queue": queue, "offered_at": format_time(offered_at)}) + "\n"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 from shiftboard.adapters.files import FilesSettings
 from shiftboard.config import Settings
-from shiftboard.model import Batch, format_time
+from shiftboard.model import Batch
 from shiftboard.store import Store
 from shiftboard.tui.app import ShiftboardApp
 from tests.tui.conftest import until
-from tests.tui.seed import NOW, base_batch, contact, write
+from tests.tui.seed import NOW, base_batch, contact, waiting_line, write
 
 
 async def test_a_commit_is_read_long_before_the_refresh_interval(tmp_path):
@@ -38,7 +37,7 @@ async def test_a_board_that_collects_reads_each_commit_of_its_own_collector_with
     exports = tmp_path / "exports"
     exports.mkdir()
     calls = exports / "calls.jsonl"
-    calls.write_text(_waiting("f-1", "Billing", time.time() - 60))
+    calls.write_text(waiting_line("f-1", "Billing", time.time() - 60))
     settings = Settings(
         cache={"path": str(tmp_path / "cache.sqlite")}, metrics={"timezone": "UTC"}, board={"refresh_s": 3600}
     )
@@ -54,13 +53,9 @@ async def test_a_board_that_collects_reads_each_commit_of_its_own_collector_with
             await until(pilot, lambda: app.collecting and waiting() == 1, 300)
             assert not _probes() - probes_before
             with calls.open("a") as out:
-                out.write(_waiting("f-2", "Billing", time.time() - 5))
+                out.write(waiting_line("f-2", "Billing", time.time() - 5))
             await until(pilot, lambda: waiting() == 2, 300)
 
 
 def _probes() -> set[int | None]:
     return {thread.ident for thread in threading.enumerate() if thread.name == "cache-probe"}
-
-
-def _waiting(cid: str, queue: str, offered_at: float) -> str:
-    return json.dumps({"type": "contact", "id": cid, "queue": queue, "offered_at": format_time(offered_at)}) + "\n"

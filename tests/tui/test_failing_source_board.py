@@ -3,7 +3,6 @@ a files source that works and an HTTP source whose server is gone."""
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from pathlib import Path
@@ -11,12 +10,13 @@ from pathlib import Path
 from shiftboard.adapters.files import FilesSettings
 from shiftboard.adapters.freshdesk import FreshdeskSettings
 from shiftboard.config import Settings
-from shiftboard.model import Batch, Contact, format_time
+from shiftboard.model import Batch, Contact
 from shiftboard.store import Store
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.widgets.board_header import BoardHeader
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import until
+from tests.tui.seed import waiting_line
 
 
 def _closed_port() -> int:
@@ -26,17 +26,13 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def _waiting(cid: str, queue: str, offered_at: float) -> str:
-    return json.dumps({"type": "contact", "id": cid, "queue": queue, "offered_at": format_time(offered_at)}) + "\n"
-
-
 async def test_a_dead_source_is_shown_failing_and_stale_while_the_other_keeps_updating(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("FD_TOKEN", "fd-secret-token")
     now = time.time()
     exports = tmp_path / "exports"
     exports.mkdir()
     calls = exports / "calls.jsonl"
-    calls.write_text(_waiting("f-1", "Billing", now - 60))
+    calls.write_text(waiting_line("f-1", "Billing", now - 60))
     settings = Settings(
         cache={"path": str(tmp_path / "cache.sqlite")}, metrics={"timezone": "UTC"}, board={"refresh_s": 1}
     )
@@ -76,7 +72,7 @@ async def test_a_dead_source_is_shown_failing_and_stale_while_the_other_keeps_up
             assert "STALE" in str(app.screen.query_one("#tile-waiting_now", Tile).border_subtitle)
             # The good source keeps updating while the other fails.
             with calls.open("a") as out:
-                out.write(_waiting("f-2", "Billing", time.time() - 5))
+                out.write(waiting_line("f-2", "Billing", time.time() - 5))
             await until(pilot, lambda: waiting() == "4", 300)
             # The dead source keeps being retried (and failing) meanwhile, from its last committed cursor.
             await until(pilot, lambda: store.sync_state("desk").consecutive_failures >= 2, 300)

@@ -261,7 +261,7 @@ def test_each_commit_and_only_a_commit_is_announced(store: Store, monkeypatch):
 def test_a_prune_that_removes_rows_is_announced(store: Store):
     solved = Case("a", "1", "Billing", "solved", "normal", 1000.0)
     store.write_batch("a", "scripted", Batch(cases=[solved]), None, 1000.0)
-    calls: list[dict[str, int] | None] = []
+    calls: list[None] = []
     clock = AdapterContext(clock=lambda: 1000.0 + 2 * 86400)
     collector = Collector(store, [], context=clock, retention_days=1, on_commit=lambda: calls.append(None))
     assert collector.prune()["cases"] == 1
