@@ -19,6 +19,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -674,8 +675,9 @@ def compute(
         contacts = _contacts(conn, p, memo)
         for name, acc in _cases_window(conn, p, calendar, memo).items():
             cases[name].merge(acc)  # kept window sums stay as read
-        for name, acc in _backlog(conn, at, settings, calendar, memo).items():
-            cases[name].merge(acc)
+        for part in _backlog(conn, at, settings, calendar, memo):  # its counts, then its ages and SLA states
+            for name, acc in part.items():
+                cases[name].merge(acc)
         cases[ALL] = _Cases()
         for name, acc in list(cases.items()):
             if name != ALL:
@@ -1022,9 +1024,9 @@ SELECT queue, priority, channel, assignee, created_at, first_reply_at, solved_at
 WHERE solved_at >= :at AND created_at < :at AND status NOT IN {OPEN_SQL} AND status != 'deleted'"""
 #: Moments after ``at`` already in the cache that change the backlog when ``at`` reaches them: a case created later
 #: joins it, an open case replied to later stops counting against its first-reply target.
+_BACKLOG_CREATED_LATER = "SELECT MIN(created_at) FROM cases WHERE created_at >= :at AND status != 'deleted'"
 _BACKLOG_LATER = f"""
-SELECT (SELECT MIN(created_at) FROM cases WHERE created_at >= :at AND status != 'deleted'),
-       (SELECT MIN(first_reply_at) FROM cases WHERE first_reply_at >= :at AND {_OPEN})"""
+SELECT ({_BACKLOG_CREATED_LATER}), (SELECT MIN(first_reply_at) FROM cases WHERE first_reply_at >= :at AND {_OPEN})"""
 
 
 def _in_range(select: str, bounds: str, replied: str = "", order: str = "") -> str:
@@ -1227,10 +1229,11 @@ class ReadMemo:
     with the same key at a moment in that span reuses the part; a write to the table, other settings or a moment
     outside it (a rewound board) read it again.
 
-    The backlog's *until* is the first moment after the read at which an open case reaches an age-bucket edge, an
-    SLA target or its at-risk time, a case created later joins, a case replied to later stops counting against its
-    first-reply target, or a case solved later leaves (``_read_backlog``); the oldest age and the time to the next
-    breach are worked out from ``at``. Counting the backlog was most of a refresh with 10,000 open cases.
+    The backlog is kept in two parts (``_backlog``). Its counts ("open_cases") hold until a case created later joins
+    or a case solved later leaves. Its ages and SLA states ("backlog") hold until, besides those, an open case
+    reaches an age-bucket edge, an SLA target or its at-risk time, or a case replied to later stops counting against
+    its first-reply target (``_read_backlog_times``); the oldest age and the time to the next breach are worked out
+    from ``at``. Counting the backlog was most of a refresh with 10,000 open cases.
     """
 
     __slots__ = ("_parts", "hits")
@@ -1271,23 +1274,39 @@ def _kept(memo: ReadMemo | None, part: str, key: Any, at: float, read: Callable[
 
 def _backlog(
     conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, memo: ReadMemo | None
-) -> dict[str, _Cases]:
-    def read() -> tuple[dict[str, _Cases], float]:
-        backlog, horizon = _read_backlog(conn, at, settings, calendar)
-        return backlog, horizon - HORIZON_MARGIN_S
+) -> tuple[dict[str, _Cases], dict[str, _Cases]]:
+    """The backlog at ``at`` per queue in two parts, kept apart (``ReadMemo``): its counts, which change only when a
+    case is written, created or solved; and its ages and SLA states, which change as open cases age. Counting it
+    again as a case crosses an age edge or a target, every few seconds with thousands open, is then a few range
+    counts rather than the whole backlog."""
+    changes = Store.changes(conn, "cases")
+    counts = _kept(memo, "open_cases", changes, at, lambda: _read_open_cases(conn, at))
 
-    return _kept(memo, "backlog", (Store.changes(conn, "cases"), settings), at, read)
+    def read_times() -> tuple[dict[str, _Cases], float]:
+        times, horizon = _read_backlog_times(conn, at, settings, calendar, counts)
+        return times, horizon - HORIZON_MARGIN_S
+
+    return counts.cases, _kept(memo, "backlog", (changes, settings), at, read_times)
 
 
-def _read_backlog(
-    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar
-) -> tuple[dict[str, _Cases], float]:
-    """The backlog figures per queue (see ``_Cases.figures``), and the first moment after ``at`` at which they change
-    with the cases as they are (``ReadMemo``; inf: never)."""
+@dataclass(frozen=True, slots=True)
+class _OpenCases:
+    """The backlog's counts at a moment (``_Cases``: open, by status, priority, channel and assignee), and what its
+    ages and SLA states are counted from: the open cases per queue and priority, those solved since (rewound), and
+    the earliest creation time among them."""
+
+    cases: dict[str, _Cases]
+    pairs: Counter[tuple[str, str]]
+    solved_later: list[tuple[Any, ...]]
+    oldest: float | None
+
+
+def _read_open_cases(conn: Any, at: float) -> tuple[_OpenCases, float]:
+    """The backlog's counts at ``at``, and the moment (less HORIZON_MARGIN_S) from which they can differ: a case
+    created later joins, a case solved later leaves."""
     p = {"at": at}
     cases: dict[str, _Cases] = defaultdict(_Cases)
-    changes = [c for c in conn.execute(_BACKLOG_LATER, p).fetchone() if c is not None]
-    pairs: Counter[tuple[str, str]] = Counter()  # open cases per queue and priority
+    pairs: Counter[tuple[str, str]] = Counter()
     for queue, status, priority, channel, count in conn.execute(_BACKLOG_COUNTS, p):
         acc = cases[queue]
         acc.open += count
@@ -1298,13 +1317,33 @@ def _read_backlog(
     for queue, assignee, count in conn.execute(_BACKLOG_ASSIGNEES, p):
         cases[queue].by_assignee[assignee or UNASSIGNED] += count
     solved_later = conn.execute(_BACKLOG_SOLVED_LATER, p).fetchall()
-    if not pairs and not solved_later:
+    for queue, priority, channel, assignee, *_ in solved_later:
+        acc = cases[queue]
+        acc.open += 1
+        acc.by_status["open"] += 1
+        acc.by_priority[priority] += 1
+        acc.by_channel[channel or UNKNOWN] += 1
+        acc.by_assignee[assignee or UNASSIGNED] += 1
+    created_later = conn.execute(_BACKLOG_CREATED_LATER, p).fetchone()[0]
+    moments = [row[6] for row in solved_later] + ([created_later] if created_later is not None else [])
+    oldest = conn.execute(_BACKLOG_OLDEST, p).fetchone()[0] if pairs else None
+    oldest = min((c for c in (oldest, *(row[4] for row in solved_later)) if c is not None), default=None)
+    until = min(moments, default=math.inf) - HORIZON_MARGIN_S
+    return _OpenCases(dict(cases), pairs, solved_later, oldest), until
+
+
+def _read_backlog_times(
+    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, counts: _OpenCases
+) -> tuple[dict[str, _Cases], float]:
+    """The backlog's ages and SLA states per queue at ``at`` (see ``_Cases.figures``), given its counts at ``at``,
+    and the first moment after ``at`` at which they change with the cases as they are (``ReadMemo``; inf: never)."""
+    cases: dict[str, _Cases] = defaultdict(_Cases)
+    changes = [c for c in conn.execute(_BACKLOG_LATER, {"at": at}).fetchone() if c is not None]
+    if counts.oldest is None:
         return cases, min(changes, default=math.inf)
-    oldest = conn.execute(_BACKLOG_OLDEST, p).fetchone()[0]
-    lo = min(c for c in (oldest, *(row[4] for row in solved_later)) if c is not None)
-    cut = _Cutoffs(settings, calendar, at, lo)
+    cut = _Cutoffs(settings, calendar, at, counts.oldest)
     ages = ("under_1h", "1h_to_4h", "4h_to_24h")
-    for (queue, priority), total in sorted(pairs.items()):
+    for (queue, priority), total in sorted(counts.pairs.items()):
         sla = cut.sla(priority)
         params = {"at": at, "last": cut.last, "queue": queue, "priority": priority, **sla}
         params.update(under_1h=cut.under_1h, under_4h=cut.under_4h, under_24h=cut.under_24h)
@@ -1328,13 +1367,8 @@ def _read_backlog(
         changes += cut.next_changes(priority, row[10:13], row[13], row[14])
         if due is not None:
             changes.append(due)
-    for queue, priority, channel, assignee, created, first_reply, solved in solved_later:
+    for queue, priority, _channel, _assignee, created, first_reply, solved in counts.solved_later:
         acc = cases[queue]
-        acc.open += 1
-        acc.by_status["open"] += 1
-        acc.by_priority[priority] += 1
-        acc.by_channel[channel or UNKNOWN] += 1
-        acc.by_assignee[assignee or UNASSIGNED] += 1
         acc.by_age[cut.age_bucket(created)] += 1
         if acc.oldest is None or created < acc.oldest:
             acc.oldest = created
@@ -1350,7 +1384,8 @@ def _read_backlog(
         if created <= sla["near_res"] or (unreplied and created <= sla["near_first"]):
             acc.sla_at_risk += 1
         acc.note_next_due(cut.next_due(priority, created, created if unreplied else None))
-    return cases, min(changes, default=math.inf)
+    # Each _Cases of a part starts at zero: the age buckets of ``_Cases()`` are all present, so merging adds.
+    return dict(cases), min(changes, default=math.inf)
 
 
 _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}

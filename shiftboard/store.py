@@ -104,11 +104,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX cases_open_cover ON cases (created_at, queue, status, priority, channel, assignee, first_reply_at)
         WHERE status IN {OPEN_SQL};
     """,
-    # 3: the backlog counted by SQLite in index order (shiftboard/metrics.py, _read_backlog): by status, priority and
-    # channel, and by assignee, without a sort; ages and SLA states as ranges of creation time per queue and
-    # priority. status is a column so that each index covers its query's status test. The open test is spelt with OR,
-    # not IN: with several partial indexes on `status IN (...)`, each upsert of a case rebuilt the IN lists and
-    # case updates became ~10x slower (SQLite 3.40).
+    # 3: the backlog counted by SQLite in index order (shiftboard/metrics.py, _read_open_cases and
+    # _read_backlog_times): by status, priority and channel, and by assignee, without a sort; ages and SLA states as
+    # ranges of creation time per queue and priority. status is a column so that each index covers its query's status
+    # test. The open test is spelt with OR, not IN: with several partial indexes on `status IN (...)`, each upsert of
+    # a case rebuilt the IN lists and case updates became ~10x slower (SQLite 3.40).
     """
     CREATE INDEX cases_open_counts ON cases (queue, status, priority, channel, created_at)
         WHERE (status = 'new' OR status = 'open' OR status = 'pending' OR status = 'on_hold');

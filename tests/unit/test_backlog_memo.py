@@ -111,6 +111,9 @@ def test_the_backlog_is_counted_again_only_when_it_can_change(store):
     # Past the horizon the first case is in 1h_to_4h; an earlier moment (rewound) is counted again too.
     later = compute(reader, SETTINGS, AT + 50 * m, AT - h, memo=memo)
     assert later["queues"]["Mail"]["cases"]["backlog"]["by_age"]["1h_to_4h"] == 1
+    assert later["queues"]["Mail"]["cases"]["backlog"]["open"] == 2
+    # Only the ages and SLA states were counted again: the counts by status, priority, … are kept.
+    assert (memo.hits["open_cases"], memo.hits["backlog"]) == (3, 2)
     compute(reader, SETTINGS, AT, AT - h, memo=memo)
     assert memo.hits["backlog"] == 2
     reader.close()

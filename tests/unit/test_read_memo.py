@@ -26,7 +26,7 @@ m, h = 60.0, 3600.0
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp()
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 METRICS = MetricsSettings(timezone="UTC", business_hours={"days": DAYS, "start": "08:00"})
-PARTS = ("backlog", "contacts", "agents", "cases", "ratings")
+PARTS = ("open_cases", "backlog", "contacts", "agents", "cases", "ratings")
 
 
 def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_path: Path):
@@ -49,7 +49,7 @@ def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_p
             assert compute(reader, METRICS, at, memo=memo) == compute(reader, METRICS, at), (step, later)
     assert written > 30  # the simulator committed between most reads
     assert all(memo.hits[part] > 0 for part in PARTS), memo.hits
-    assert sum(memo.hits.values()) < 5 * 90 * 4  # and parts were read again after its writes
+    assert sum(memo.hits.values()) < len(PARTS) * 90 * 4  # and parts were read again after its writes
     reader.close()
     store.close()
 
