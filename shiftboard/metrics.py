@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
+from math import fsum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shiftboard import erlang
@@ -483,54 +484,62 @@ def _serves(queues: Sequence[str], queue: str) -> bool:
 
 
 class _Timeline:
-    """Agents' states from ``since``, read up to a moment: the segments (start, end, state, queues) that ended at a
-    change, and each agent's latest state (start, state, queues), which lasts until the moment asked about. With no
-    change stored between the moment read and a later one, the same timeline answers for the later one too."""
+    """Agents' states from ``since``, read up to a moment (``read_to``): the segments (start, end, state, queues) that
+    ended at a change, and each agent's latest state (start, state, queues), which lasts until the moment asked about.
+    With no change stored between the moment read and a later one, the same timeline answers for the later one too;
+    with changes stored only after it, it is extended by them (``extend``)."""
 
-    def __init__(self, initial: Iterable[Any], changes: Iterable[Any], since: float) -> None:
-        # ``changes`` arrive ordered by (source, agent, since): one pass builds every agent's segments.
-        first = {(r[0], r[1]): (since, r[3], _queues(r[4])) for r in initial}
+    def __init__(self, initial: Iterable[Any], changes: Iterable[Any], since: float, read_to: float) -> None:
+        #: Each agent's latest state, by (source, agent): at ``since`` for those with one before it.
+        self.latest: dict[tuple[str, str], tuple[float, str, tuple[str, ...]]] = {
+            (r[0], r[1]): (since, r[3], _queues(r[4])) for r in initial
+        }
         self.closed: list[tuple[float, float, str, tuple[str, ...]]] = []
-        #: Each agent's latest state: those that changed in the window first, then those that did not.
-        self.latest: list[tuple[float, str, tuple[str, ...]]] = []
-        closed, latest = self.closed, self.latest
-        key: tuple[str, str] | None = None
-        last: tuple[float, str, tuple[str, ...]] | None = None
+        #: The durations busy or in wrap-up, and available, of the closed segments, per distinct queue list, and
+        #: their totals: each queue's occupancy sums a handful of totals.
+        self._durations: dict[tuple[str, ...], tuple[list[float], list[float]]] = {}
+        self._closed_totals: dict[tuple[str, ...], tuple[float, float]] = {}
+        #: Per queue (None: all): the closed spans in which one of its agents was available, joined, and their ends
+        #: (``availability``).
+        self._available: dict[str | None, tuple[list[tuple[float, float]], list[float]]] = {}
+        self.read_to = since
+        self.extend(changes, read_to)
+
+    def extend(self, changes: Iterable[Any], read_to: float) -> None:
+        """Add the changes (source, agent, since, state, queues) stored from ``read_to`` as read before up to the new
+        ``read_to``: each agent's in order of time, all after its latest state."""
+        latest, closed, durations = self.latest, self.closed, self._durations
+        available: list[tuple[float, float, tuple[str, ...]]] = []
         for source, agent, moment, state, raw in changes:
-            if (source, agent) != key:
-                if last is not None:
-                    latest.append(last)
-                key = (source, agent)
-                last = first.pop(key, None)
+            key = (source, agent)
+            last = latest.get(key)
             if last is not None and moment > last[0]:
                 closed.append((last[0], moment, last[1], last[2]))
-            last = (moment, state, _queues(raw))
-        if last is not None:
-            latest.append(last)
-        latest.extend(first.values())  # agents with no change in the window
-        # Time by state per distinct queue list, so each queue's occupancy sums a handful of totals.
-        totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for start, end, state, queues in closed:
-            if state in ("busy", "wrap_up"):
-                totals[queues][0] += end - start
-            elif state == "available":
-                totals[queues][1] += end - start
-        self._closed_totals: dict[tuple[str, ...], tuple[float, float]] = {
-            queues: (busy, available) for queues, (busy, available) in totals.items()
-        }
-        #: Per queue (None: all): the closed spans in which one of its agents was available, joined, their ends,
-        #: and the starts of its agents' latest states that are "available" (``availability``).
-        self._available: dict[str | None, tuple[list[tuple[float, float]], list[float], list[float]]] = {}
-        self._totals_at: tuple[float, dict[tuple[str, ...], list[float]]] | None = None
+                if last[1] in ("busy", "wrap_up"):
+                    durations.setdefault(last[2], ([], []))[0].append(moment - last[0])
+                elif last[1] == "available":
+                    durations.setdefault(last[2], ([], []))[1].append(moment - last[0])
+                    available.append((last[0], moment, last[2]))
+            latest[key] = (moment, state, _queues(raw))
+        # fsum: the same total whatever the order the segments were added in (read at once, or extended).
+        self._closed_totals = {queues: (fsum(busy), fsum(idle)) for queues, (busy, idle) in durations.items()}
+        for queue, (spans, ends) in self._available.items():
+            for start, end, queues in available:
+                if queue is None or _serves(queues, queue):
+                    _join(spans, ends, start, end)
+        self.read_to = read_to
+        #: The starts of the latest states that are "available", per queue (``availability``).
+        self._starts: dict[str | None, list[float]] = {}
+        self._totals_at: tuple[float, dict[tuple[str, ...], tuple[float, float]]] | None = None
         self._states: dict[str | None, dict[str, int]] = {}
-        self._queues = {q for _, _, qs in latest for q in qs}
+        self._queues = {q for _, _, qs in latest.values() for q in qs}
 
     def states(self, queue: str | None) -> dict[str, int]:
         """Agents by their state at the moment read (their latest change before it); ``queue`` None counts all."""
         counts = self._states.get(queue)
         if counts is None:
             counts = self._states[queue] = {state: 0 for state in AGENT_STATES}
-            for _, state, queues in self.latest:
+            for _, state, queues in self.latest.values():
                 if queue is None or _serves(queues, queue):
                     counts[state] = counts.get(state, 0) + 1
         return dict(counts)
@@ -539,24 +548,21 @@ class _Timeline:
         """The queues some agent lists in its latest state."""
         return self._queues
 
-    def _totals(self, at: float) -> dict[tuple[str, ...], list[float]]:
+    def _totals(self, at: float) -> dict[tuple[str, ...], tuple[float, float]]:
         if self._totals_at is None or self._totals_at[0] != at:
-            totals = {queues: [busy, available] for queues, (busy, available) in self._closed_totals.items()}
-            for start, state, queues in self.latest:
+            parts = {queues: ([busy], [idle]) for queues, (busy, idle) in self._closed_totals.items()}
+            for start, state, queues in self.latest.values():
                 if at > start and state in ("busy", "wrap_up", "available"):
-                    pair = totals.setdefault(queues, [0.0, 0.0])
-                    pair[1 if state == "available" else 0] += at - start
-            self._totals_at = (at, totals)
+                    pair = parts.setdefault(queues, ([], []))
+                    pair[1 if state == "available" else 0].append(at - start)
+            self._totals_at = (at, {queues: (fsum(busy), fsum(idle)) for queues, (busy, idle) in parts.items()})
         return self._totals_at[1]
 
     def occupancy(self, queue: str | None, at: float) -> float | None:
         """Occupancy %: time busy or in wrap-up / time busy, in wrap-up or available, of the queue's agents in
         [since, at) (Amazon Connect's definition; an agent on several contacts counts once)."""
-        handling = idle = 0.0
-        for queues, (busy, available) in self._totals(at).items():
-            if queue is None or _serves(queues, queue):
-                handling += busy
-                idle += available
+        totals = [pair for queues, pair in self._totals(at).items() if queue is None or _serves(queues, queue)]
+        handling, idle = fsum(busy for busy, _ in totals), fsum(idle for _, idle in totals)
         return pct(handling, handling + idle)
 
     def availability(self, queue: str | None, calendar: BusinessCalendar, since: float, at: float) -> float | None:
@@ -569,13 +575,15 @@ class _Timeline:
                 for start, end, state, queues in self.closed
                 if state == "available" and (queue is None or _serves(queues, queue))
             )
-            starts = [
+            kept = self._available[queue] = (joined, [end for _, end in joined])
+        spans, ends = kept
+        starts = self._starts.get(queue)
+        if starts is None:
+            starts = self._starts[queue] = [
                 start
-                for start, state, queues in self.latest
+                for start, state, queues in self.latest.values()
                 if state == "available" and (queue is None or _serves(queues, queue))
             ]
-            kept = self._available[queue] = (joined, [end for _, end in joined], starts)
-        spans, ends, starts = kept
         still = [start for start in starts if at > start]
         if still:
             # Every agent still available is so until ``at``, after every closed span's end: their spans make one,
@@ -606,6 +614,17 @@ def _union(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
         else:
             merged.append([start, end])
     return [(start, end) for start, end in merged]
+
+
+def _join(spans: list[tuple[float, float]], ends: list[float], start: float, end: float) -> None:
+    """Join the span (start, end) into ``spans``, disjoint spans in order (``_union``'s), and ``ends``, their ends."""
+    i = bisect_left(ends, start)  # spans before i end before ``start``: they neither overlap nor touch it
+    j = i
+    while j < len(spans) and spans[j][0] <= end:
+        start, end = min(start, spans[j][0]), max(end, spans[j][1])
+        j += 1
+    spans[i:j] = [(start, end)]
+    ends[i:j] = [end]
 
 
 @lru_cache(maxsize=1024)
@@ -760,20 +779,54 @@ def _just_after(moment: float | None) -> float:
 
 def _agents(conn: Any, since: float, at: float, memo: ReadMemo | None) -> _Timeline:
     """The agents' timeline from ``since`` up to ``at``, kept while the agent states are unchanged and none is
-    stored between the moment it was read and ``at``."""
+    stored between the moment it was read and ``at``; extended when every state stored since is at or after that
+    moment (``Store.written_since``), as a live source's are: read again from ``since``, its cost grew all day."""
+    key = (Store.changes(conn, "agent_states"), since)
+    if memo is not None:
+        timeline = memo.get("agents", key, at)
+        if timeline is None:
+            timeline = _extend_agents(conn, memo, key, at)
+        if timeline is not None:
+            return timeline  # type: ignore[no-any-return]
 
     def read() -> tuple[_Timeline, float]:
         initial = [(r[0], r[1], r[2], r[3], r[5]) for r in conn.execute(_AGENTS_AT, (since,))]
-        changes = conn.execute(
+        rows = conn.execute(
             "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ?"
             " ORDER BY source, agent, since",
             (since, at),
-        ).fetchall()
-        # A state counts from the first moment past its start (``since < at``).
-        later = conn.execute("SELECT MIN(since) FROM agent_states WHERE since >= ?", (at,)).fetchone()[0]
-        return _Timeline(initial, changes, since), _just_after(later)
+        )
+        return _Timeline(initial, rows, since, at), _agents_until(conn, at)
 
-    return _kept(memo, "agents", (Store.changes(conn, "agent_states"), since), at, read)
+    return _kept(memo, "agents", key, at, read)
+
+
+def _extend_agents(conn: Any, memo: ReadMemo, key: tuple[int, float], at: float) -> _Timeline | None:
+    """The kept timeline brought up to ``at`` with the states stored after the moment it was read up to, when every
+    state written since it was kept is among them; else None."""
+    kept = memo.latest("agents")
+    if kept is None:
+        return None
+    (before, since), timeline = kept
+    if since != key[1] or at < timeline.read_to:
+        return None
+    written = Store.written_since(conn, "agent_states", before, key[0])
+    if written is None or written < timeline.read_to:
+        return None
+    rows = conn.execute(
+        "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ? ORDER BY since",
+        (timeline.read_to, at),
+    ).fetchall()  # all read before the kept timeline changes: a failed read leaves it as it was
+    timeline.extend(rows, at)
+    memo.keep("agents", key, at, _agents_until(conn, at), timeline)
+    memo.extended["agents"] += 1
+    return timeline
+
+
+def _agents_until(conn: Any, at: float) -> float:
+    """Just after the first state stored at or after ``at``: a state counts from the first moment past its start
+    (``since < at``)."""
+    return _just_after(conn.execute("SELECT MIN(since) FROM agent_states WHERE since >= ?", (at,)).fetchone()[0])
 
 
 def _queue_figures(
@@ -1236,12 +1289,14 @@ class ReadMemo:
     from ``at``. Counting the backlog was most of a refresh with 10,000 open cases.
     """
 
-    __slots__ = ("_parts", "hits")
+    __slots__ = ("_parts", "extended", "hits")
 
     def __init__(self) -> None:
         self._parts: dict[str, tuple[Any, float, float, Any]] = {}
         #: Reads that reused each part.
         self.hits: Counter[str] = Counter()
+        #: Reads that brought a kept part up to date rather than read it again (``latest``).
+        self.extended: Counter[str] = Counter()
 
     def until(self, part: str) -> float:
         """The moment from which the kept ``part`` is read again (-inf: none kept)."""
@@ -1258,6 +1313,12 @@ class ReadMemo:
 
     def keep(self, part: str, key: Any, at: float, until: float, value: Any) -> None:
         self._parts[part] = (key, at, until, value)
+
+    def latest(self, part: str) -> tuple[Any, Any] | None:
+        """The key and value last kept of ``part``, whether or not it holds now (a part that can be brought up to
+        date, rather than read again: the agents' timeline)."""
+        kept = self._parts.get(part)
+        return None if kept is None else (kept[0], kept[3])
 
 
 def _kept(memo: ReadMemo | None, part: str, key: Any, at: float, read: Callable[[], tuple[_T, float]]) -> _T:

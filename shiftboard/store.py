@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import operator
 import os
 import sqlite3
@@ -123,8 +124,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE table_changes (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
     """,
+    # 5: the earliest time each of a table's recent writes stored (write_batch; ``Store.written_since``), so that a
+    # reader can extend what it computed from the rows up to a moment with the rows after it, rather than read
+    # them all again: the agents' timeline from the window's start (shiftboard/metrics.py, _agents).
+    """
+    CREATE TABLE table_writes (name TEXT NOT NULL, n INTEGER NOT NULL, earliest REAL NOT NULL, PRIMARY KEY (name, n))
+        WITHOUT ROWID;
+    """,
 )
 _BUMP_CHANGES = "INSERT INTO table_changes (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1"
+_LOG_WRITE = "INSERT INTO table_writes (name, n, earliest) SELECT name, n, ? FROM table_changes WHERE name = ?"
+_TRIM_WRITES = "DELETE FROM table_writes WHERE name = ? AND n <= (SELECT n FROM table_changes WHERE name = ?) - ?"
+#: Writes kept in ``table_writes`` per table: a reader that missed more than this reads the table again.
+WRITES_KEPT = 64
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -359,8 +371,12 @@ class Store:
                 (QueueSnapshot, batch.queue_snapshots),
             ):
                 if records:
+                    table = _TABLES[record_type][0]
                     self._upsert(conn, record_type, records)
-                    conn.execute(_BUMP_CHANGES, (_TABLES[record_type][0],))
+                    conn.execute(_BUMP_CHANGES, (table,))
+                    if record_type is AgentState:
+                        conn.execute(_LOG_WRITE, (min(state.since for state in batch.agent_states), table))
+                        conn.execute(_TRIM_WRITES, (table, table, WRITES_KEPT))
             sample = batch.skipped_samples[-1] if batch.skipped_samples else None
             conn.execute(
                 """
@@ -479,6 +495,18 @@ class Store:
         numbers mean the table is as it was."""
         row = conn.execute("SELECT n FROM table_changes WHERE name = ?", (table,)).fetchone()
         return row[0] if row else 0
+
+    @staticmethod
+    def written_since(conn: sqlite3.Connection, table: str, before: int, now: int) -> float | None:
+        """The earliest time stored in ``table`` (agent_states: ``since``) by its writes after change ``before`` up
+        to change ``now`` (``changes``): inf when none, None when not every one of them is known (a prune, or more
+        than WRITES_KEPT writes ago), so the reader must read the table again."""
+        if now == before:
+            return math.inf
+        count, earliest = conn.execute(
+            "SELECT COUNT(*), MIN(earliest) FROM table_writes WHERE name = ? AND n > ? AND n <= ?", (table, before, now)
+        ).fetchone()
+        return earliest if count == now - before else None
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits to the cache (SQLite ``PRAGMA data_version``):

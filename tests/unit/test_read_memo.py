@@ -50,6 +50,7 @@ def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_p
     assert written > 30  # the simulator committed between most reads
     assert all(memo.hits[part] > 0 for part in PARTS), memo.hits
     assert sum(memo.hits.values()) < len(PARTS) * 90 * 4  # and parts were read again after its writes
+    assert memo.extended["agents"] > 0  # its agents' timeline brought up to date with states stored after it
     reader.close()
     store.close()
 
