@@ -777,6 +777,10 @@ def kept_cache(folder: Path) -> tuple[Path, str]:
     folder.mkdir(parents=True, exist_ok=True)
     cache, built_mark = folder / "board-1M.sqlite", folder / "board-1M.built"
     if built_mark.exists():
+        # Kept from an older shiftboard, its schema may be older: a viewer (read-only) would refuse it, so migrate.
+        from shiftboard.store import Store
+
+        Store(cache).close()
         return cache, f"1M cache + {EXTRA_OPEN:,} more open cases (reused from {folder})"
     cache.unlink(missing_ok=True)  # a build that was interrupted
     cache, built = build_cache(folder)
