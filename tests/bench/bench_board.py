@@ -16,15 +16,21 @@ into.
 - freshness: Pilot with a live files source (interval 1 s) on a small cache: append a waiting contact to the file,
   time until the board's "Waiting now" figure shows it; and the simulator: commit to board.
 - CPU: the board process left open (refresh every 2 s) vs a bare app whose 2 s timer updates its label, utime+stime
-  from /proc/<pid>/stat over 60 s (20 s when quick) after 5 s of settling (after the simulator's first sync is in the
-  cache, for the board that collects it; the CPU to that point is in the note); four boards: fixed at a moment
-  (reads only on a commit), live viewer (recomputes every 2 s), live collecting a helpdesk API in-process (a
+  from /proc/<pid>/stat over a span of 60 s (20 s when quick) after 5 s of settling (after the simulator's first
+  sync is in the cache, for the board that collects it; the CPU to that point is in the note); four boards: fixed at
+  a moment (reads only on a commit), live viewer (recomputes every 2 s), live collecting a helpdesk API in-process (a
   Freshdesk emulator on loopback that gains a ticket every 10 s, polled every 30 s), live with the simulator
-  collecting in-process.
+  collecting in-process. The host's speed moves the bare app's CPU 2× within hours, so one span per app cannot
+  decide a ratio: the apps are measured in rounds (3, 1 when quick; ``--cpu-rounds N``), each round the bare app then
+  the four boards, one at a time. Each board's ratio is to the bare app of its round; a row gives the median CPU and
+  the median ratio, and each round's figures in its note. The two boards that collect start each round on a fresh
+  copy of the cache, so every round (and every later run on a kept cache) starts from the same state.
 - memory over 30 minutes: bench_memory.py (run beside the others: it is mostly waiting).
 
-Run alone: ``python -m tests.bench.bench_board [--quick]``; only the start-up figures, keeping the cache between runs:
-``python -m tests.bench.bench_board --only startup --folder /tmp/board-bench [--repeat 5]``.
+Run alone: ``python -m tests.bench.bench_board [--quick] [--cpu-rounds N]``; only the start-up figures, or only the
+CPU figures, keeping the cache between runs:
+``python -m tests.bench.bench_board --only startup --folder /tmp/board-bench [--repeat 5]``,
+``python -m tests.bench.bench_board --only cpu --folder /tmp/board-bench [--quick] [--cpu-rounds N]``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import fcntl
 import json
 import os
 import pty
+import shutil
 import sqlite3
 import statistics
 import struct
@@ -45,9 +52,10 @@ import termios
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.bench import bench_metrics
 
@@ -333,6 +341,135 @@ def left_open(argv: list[str], folder: Path, seconds: float, simulator_cache: Pa
     }
 
 
+class OpenBoard(NamedTuple):
+    """A board of the CPU rows: what it shows, and how it is started."""
+
+    label: str
+    #: None for a viewer (``sources = []``); else a factory of a context giving its ``[[sources]]`` TOML, called
+    #: once per round (``helpdesk_source`` serves a new emulator each time).
+    sources: Callable[[], contextlib.AbstractContextManager[str]] | None
+    #: ``--at``, or None for a live board.
+    at: float | None
+    #: Tells its config apart from the other collecting board's (``_config``); "simulator" also means that its
+    #: settling waits for the simulator's first sync.
+    name: str = ""
+
+
+OPEN_BOARDS = (
+    OpenBoard(
+        "board fixed at a moment (--at), no source: reads again only when the cache changes", None, bench_metrics.AT
+    ),
+    OpenBoard("live board, no source of its own (a viewer): recomputes every figure every 2 s", None, None),
+    OpenBoard(
+        "live board collecting a helpdesk API in-process (Freshdesk emulator on loopback, polled every 30 s, "
+        "a new ticket every 10 s): a wall board's usual set-up",
+        helpdesk_source,
+        None,
+        "api",
+    ),
+    OpenBoard(
+        "live board with the simulator collecting in-process (the default without config)",
+        lambda: contextlib.nullcontext(SIMULATOR_SOURCE),
+        None,
+        "simulator",
+    ),
+)
+
+
+def cpu_plan(quick: bool, rounds: int | None = None) -> tuple[float, int]:
+    """The CPU rows' span (seconds) and rounds: 3 rounds of 60 s, 1 of 20 s when quick; ``rounds`` when given."""
+    return (20.0, rounds or 1) if quick else (60.0, rounds or 3)
+
+
+def fresh_copy(cache: Path, copy: Path) -> None:
+    """``copy`` made anew from ``cache`` (which no process may have open), and on disk before this returns."""
+    # A WAL or shared-memory file left by an earlier copy's board (killed when it did not stop) would be applied to
+    # the new copy: it belongs to another database.
+    for leftover in (copy, copy.with_name(copy.name + "-wal"), copy.with_name(copy.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(cache, copy)
+    wal = cache.with_name(cache.name + "-wal")
+    if wal.exists():  # commits not yet checkpointed into the cache's file are part of it
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    # Written back now, not by the kernel during the next board's measured span (600 MB on a 2-CPU host).
+    with copy.open("rb") as written:
+        os.fsync(written.fileno())
+
+
+def _per_round(values: list[float], digits: int = 2) -> str:
+    return ", ".join(f"{v:.{digits}f}" for v in values)
+
+
+def cpu_rows(
+    folder: Path, cache: Path, config: Path, bare: Path, span: float, rounds: int, note_cache: str
+) -> list[dict]:
+    """CPU left open: ``rounds`` rounds, each the bare app then each of ``OPEN_BOARDS`` left open ``span`` seconds,
+    one at a time; a board's ratio is to the bare app of the same round, and its row gives the medians.
+
+    ``config`` is the viewer's config of ``cache``, which no board here writes: the boards that collect write into a
+    fresh copy of it in ``folder``, made before each of them starts. Collecting into ``cache`` itself would leave the
+    simulator's cursor there, and the next board to collect it (the next round, or a later run on a kept cache)
+    would skip its first sync (``simulator_synced`` at once) and re-simulate its run up to that cursor inside the
+    measured span; the helpdesk source's tickets would also join the open cases that the viewers and the start-up
+    figures count."""
+    copy = folder / "collecting.sqlite"
+    span_text = f"{rounds} round{'s' if rounds > 1 else ''} of {span:.0f} s"
+    bare_runs: list[dict[str, float]] = []
+    board_runs: list[list[dict[str, float]]] = [[] for _ in OPEN_BOARDS]
+    loads: list[float] = []
+    for _ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        bare_runs.append(left_open([sys.executable, str(bare)], folder, span))
+        for board, runs in zip(OPEN_BOARDS, board_runs, strict=True):
+            if board.sources is None:
+                runs.append(left_open(board_argv(config, board.at), folder, span))
+                continue
+            fresh_copy(cache, copy)
+            with board.sources() as table:
+                board_config = _config(folder, copy, table, name=board.name)
+                synced = copy if board.name == "simulator" else None
+                runs.append(left_open(board_argv(board_config, board.at), folder, span, synced))
+    bare_cpu = [run["cpu_pct"] for run in bare_runs]
+    rows: list[dict] = [
+        {
+            "figure": f"CPU of a bare Textual app with a 2 s timer updating its label, {span_text}",
+            "value": f"{statistics.median(bare_cpu):.2f} % of one core",
+            "goal": "",
+            "note": f"median; each round this app, then each board below, one at a time; per round: "
+            f"{_per_round(bare_cpu)} %; load average (1 min) at each round's start: {_per_round(loads, 1)}; "
+            f"VmRSS {bare_runs[-1]['rss1']:.0f} MB in the last round",
+        }
+    ]
+    for board, runs in zip(OPEN_BOARDS, board_runs, strict=True):
+        cpu = [run["cpu_pct"] for run in runs]
+        ratios = [
+            run["cpu_pct"] / bare["cpu_pct"] if bare["cpu_pct"] else float("inf")
+            for run, bare in zip(runs, bare_runs, strict=True)
+        ]
+        last = runs[-1]
+        settled = (
+            f"measured from {_per_round([run['settle_s'] for run in runs], 1)} s after the first paint: the "
+            f"simulator's first sync and 5 s, which used {_per_round([run['settle_cpu_s'] for run in runs])} s of "
+            f"CPU and took VmRSS from {last['rss_paint']:.0f} MB in the last round; "
+            if board.name == "simulator"
+            else ""
+        )
+        copied = "on a fresh copy of the cache each round; " if board.sources is not None else ""
+        rows.append(
+            {
+                "figure": f"CPU left open, {span_text}: {board.label}",
+                "value": f"{statistics.median(cpu):.2f} % of one core ({statistics.median(ratios):.2f}× the bare "
+                "app, median of each round's ratio)",
+                "goal": "< 2 % and < 1.5× the bare app",
+                "note": "per round: "
+                + ", ".join(f"{c:.2f} % ({q:.2f}×)" for c, q in zip(cpu, ratios, strict=True))
+                + f"; {settled}{copied}{note_cache}; VmRSS {last['rss0']:.0f} → {last['rss1']:.0f} MB in the "
+                "last round",
+            }
+        )
+    return rows
+
+
 # -- in-process: refresh, drill, freshness ---------------------------------------------------------------------
 
 
@@ -556,7 +693,7 @@ def startup_rows(runs: dict[str, list[float]], note_cache: str) -> list[dict]:
     return rows
 
 
-def run(quick: bool) -> list[dict]:
+def run(quick: bool, cpu_rounds: int | None = None) -> list[dict]:
     rows: list[dict] = []
     load = []
     with tempfile.TemporaryDirectory(prefix="shiftboard-bench-") as tmp:
@@ -629,97 +766,61 @@ def run(quick: bool) -> list[dict]:
             )
 
         load.append(os.getloadavg()[0])
-        span = 20.0 if quick else 60.0
-        bare_open = left_open([sys.executable, str(bare)], folder, span)
-        rows.append(
-            {
-                "figure": f"CPU of a bare Textual app with a 2 s timer updating its label, {span:.0f} s",
-                "value": f"{bare_open['cpu_pct']:.2f} % of one core",
-                "goal": "",
-                "note": f"VmRSS {bare_open['rss1']:.0f} MB",
-            }
-        )
-        # (what the board shows, its sources: None for none or a context giving their TOML, --at, the simulator's
-        # cache to wait for)
-        opened: list[tuple[str, contextlib.AbstractContextManager[str] | None, float | None, Path | None]] = [
-            (
-                "board fixed at a moment (--at), no source: reads again only when the cache changes",
-                None,
-                bench_metrics.AT,
-                None,
-            ),
-            ("live board, no source of its own (a viewer): recomputes every figure every 2 s", None, None, None),
-            (
-                "live board collecting a helpdesk API in-process (Freshdesk emulator on loopback, polled every 30 s, "
-                "a new ticket every 10 s): a wall board's usual set-up",
-                helpdesk_source(),
-                None,
-                None,
-            ),
-            (
-                "live board with the simulator collecting in-process (the default without config)",
-                contextlib.nullcontext(SIMULATOR_SOURCE),
-                None,
-                cache,
-            ),
-        ]
-        for label, sources, at, simulator_cache in opened:
-            with sources or contextlib.nullcontext("") as table:
-                name = "simulator" if simulator_cache is not None else "api"
-                board_config = _config(folder, cache, table, name=name) if table else config
-                board_open = left_open(board_argv(board_config, at), folder, span, simulator_cache)
-            ratio = board_open["cpu_pct"] / bare_open["cpu_pct"] if bare_open["cpu_pct"] else float("inf")
-            settled = (
-                f"measured from {board_open['settle_s']:.1f} s after the first paint: the simulator's first sync "
-                f"and 5 s, which used {board_open['settle_cpu_s']:.2f} s of CPU and took VmRSS from "
-                f"{board_open['rss_paint']:.0f} MB; "
-                if simulator_cache is not None
-                else ""
-            )
-            rows.append(
-                {
-                    "figure": f"CPU left open {span:.0f} s: {label}",
-                    "value": f"{board_open['cpu_pct']:.2f} % of one core ({ratio:.1f}× the bare app)",
-                    "goal": "< 2 % and < 1.5× the bare app",
-                    "note": f"{settled}{note_cache}; VmRSS {board_open['rss0']:.0f} → {board_open['rss1']:.0f} MB",
-                }
-            )
-    rows.append(
-        {
-            "figure": "load average during this module",
-            "value": ", ".join(f"{x:.1f}" for x in load),
-            "goal": "",
-            "note": f"{os.cpu_count()} CPUs, shared with other work",
-        }
-    )
+        rows += cpu_rows(folder, cache, config, bare, *cpu_plan(quick, cpu_rounds), note_cache)
+        load.append(os.getloadavg()[0])
+    rows.append(_load_row("load average during this module", load))
     return rows
 
 
-def run_startup(folder: Path, repeat: int) -> list[dict]:
-    """Only the start-up figures, on a 1M cache kept in ``folder``: built there the first time (~30 s), then reused,
-    so a change to start-up can be measured again in a minute."""
+def kept_cache(folder: Path) -> tuple[Path, str]:
+    """The 1M cache kept in ``folder`` (built there the first time, ~30 s, then reused) and the note saying which."""
     folder.mkdir(parents=True, exist_ok=True)
     cache, built_mark = folder / "board-1M.sqlite", folder / "board-1M.built"
     if built_mark.exists():
-        note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (reused from {folder})"
-    else:
-        cache.unlink(missing_ok=True)  # a build that was interrupted
-        cache, built = build_cache(folder)
-        built_mark.write_text(f"{built:.0f} s\n", encoding="utf-8")
-        note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
+        # Kept from an older shiftboard, its schema may be older: a viewer (read-only) would refuse it, so migrate.
+        from shiftboard.store import Store
+
+        Store(cache).close()
+        return cache, f"1M cache + {EXTRA_OPEN:,} more open cases (reused from {folder})"
+    cache.unlink(missing_ok=True)  # a build that was interrupted
+    cache, built = build_cache(folder)
+    built_mark.write_text(f"{built:.0f} s\n", encoding="utf-8")
+    return cache, f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
+
+
+def _load_row(figure: str, load: list[float]) -> dict:
+    return {
+        "figure": figure,
+        "value": ", ".join(f"{x:.1f}" for x in load),
+        "goal": "",
+        "note": f"{os.cpu_count()} CPUs, shared with other work",
+    }
+
+
+def run_startup(folder: Path, repeat: int) -> list[dict]:
+    """Only the start-up figures, on a 1M cache kept in ``folder`` (``kept_cache``), so a change to start-up can be
+    measured again in a minute."""
+    cache, note_cache = kept_cache(folder)
     config = _config(folder, cache)
     bares = _bare_apps(folder)
     load = [os.getloadavg()[0]]
     rows = startup_rows(startup(folder, config, bares, repeat), note_cache)
     load.append(os.getloadavg()[0])
-    rows.append(
-        {
-            "figure": "load average during the start-up runs",
-            "value": ", ".join(f"{x:.1f}" for x in load),
-            "goal": "",
-            "note": f"{os.cpu_count()} CPUs, shared with other work",
-        }
-    )
+    rows.append(_load_row("load average during the start-up runs", load))
+    return rows
+
+
+def run_cpu(folder: Path, quick: bool, rounds: int | None) -> list[dict]:
+    """Only the CPU-left-open figures, on a 1M cache kept in ``folder`` (``kept_cache``). The configs, the bare app
+    and the collecting boards' copies of the cache go to a temporary folder: the kept folder stays as it was."""
+    cache, note_cache = kept_cache(folder)
+    with tempfile.TemporaryDirectory(prefix="shiftboard-bench-") as tmp:
+        work = Path(tmp)
+        bare, _ = _bare_apps(work)
+        load = [os.getloadavg()[0]]
+        rows = cpu_rows(work, cache, _config(work, cache), bare, *cpu_plan(quick, rounds), note_cache)
+        load.append(os.getloadavg()[0])
+    rows.append(_load_row("load average during the CPU runs", load))
     return rows
 
 
@@ -729,15 +830,29 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and shorter CPU windows")
     parser.add_argument(
-        "--only", choices=["startup"], help="only the start-up figures (with --folder to keep the cache)"
+        "--only",
+        choices=["startup", "cpu"],
+        help="only the start-up figures, or only the CPU left open (with --folder to keep the cache)",
     )
-    parser.add_argument("--folder", type=Path, help="with --only startup: where the 1M cache is kept between runs")
+    parser.add_argument("--folder", type=Path, help="with --only: where the 1M cache is kept between runs")
     parser.add_argument("--repeat", type=int, default=5, help="with --only startup: runs of each app (default 5)")
+    parser.add_argument(
+        "--cpu-rounds",
+        type=int,
+        metavar="N",
+        help="rounds of the CPU left open, each the bare app then the four boards (default 3, 1 when quick)",
+    )
     options = parser.parse_args()
-    if options.only == "startup":
+    if options.cpu_rounds is not None and options.cpu_rounds < 1:
+        parser.error("--cpu-rounds must be at least 1")
+    if options.only:
         with tempfile.TemporaryDirectory(prefix="shiftboard-bench-") as tmp:
-            results = run_startup(options.folder or Path(tmp), options.repeat)
+            folder = options.folder or Path(tmp)
+            if options.only == "startup":
+                results = run_startup(folder, options.repeat)
+            else:
+                results = run_cpu(folder, options.quick, options.cpu_rounds)
     else:
-        results = run(quick=options.quick)
+        results = run(quick=options.quick, cpu_rounds=options.cpu_rounds)
     for result in results:
         print(f"{result['figure']}: {result['value']} (goal {result['goal']}; {result['note']})")
