@@ -170,6 +170,9 @@ class ShiftboardApp(RewindActions, App[int]):
         self._calm_until = 0.0
         self._first_paint_file = os.environ.get(FIRST_PAINT_ENV)
         self._stop = threading.Event()
+        #: The collector's own: ``Collector.run`` sets the event it is given when it ends, and a collector that
+        #: failed must not stop the change probe, which then watches for another process's collector.
+        self._collector_stop = threading.Event()
         self._collector_done = threading.Event()
         self._collector_started = False
         #: Whether the change probe was started (``_watch_cache``).
@@ -227,6 +230,7 @@ class ShiftboardApp(RewindActions, App[int]):
     def on_unmount(self) -> None:
         self._watchdog.disarm()
         self._stop.set()
+        self._collector_stop.set()
         if self._collector_started:
             self._collector_done.wait(COLLECTOR_STOP_S)
         else:
@@ -279,7 +283,7 @@ class ShiftboardApp(RewindActions, App[int]):
                 retention_days=self.settings.cache.retention_days,
                 on_commit=lambda: self.post_message(CacheChanged()),
             )
-            collector.run(self._stop)
+            collector.run(self._collector_stop)
             if collector.fatal is not None:
                 reason = str(collector.fatal)
         except Exception as error:  # the board keeps showing the cache even if collecting breaks
@@ -292,6 +296,9 @@ class ShiftboardApp(RewindActions, App[int]):
 
     def on_collector_stopped(self, message: CollectorStopped) -> None:
         self.collecting = False
+        if not self._watching:  # another process may collect now: its commits are read as they come
+            self._watching = True
+            self._watch_cache()
         self.notify(f"collector stopped: {clean(message.reason or 'no reason given')}", severity="error", markup=False)
 
     # -- reading the cache ----------------------------------------------------------------------------------

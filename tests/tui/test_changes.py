@@ -8,7 +8,7 @@ import time
 from shiftboard.adapters.files import FilesSettings
 from shiftboard.config import Settings
 from shiftboard.model import Batch
-from shiftboard.store import Store
+from shiftboard.store import Store, StoreError
 from shiftboard.tui.app import ShiftboardApp
 from tests.tui.conftest import until
 from tests.tui.seed import NOW, base_batch, contact, waiting_line, write
@@ -59,3 +59,34 @@ async def test_a_board_that_collects_reads_each_commit_of_its_own_collector_with
 
 def _probes() -> set[int | None]:
     return {thread.ident for thread in threading.enumerate() if thread.name == "cache-probe"}
+
+
+async def test_after_its_collector_fails_the_board_reads_the_commits_of_another_process(tmp_path, monkeypatch):
+    # A cache write that fails stops the board's collector (and frees the writer lock for `shiftboard collect`);
+    # the board must then watch the cache, or with a refresh interval of an hour it would show nothing new.
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "calls.jsonl").write_text(waiting_line("f-1", "Billing", time.time() - 60))
+    settings = Settings(
+        cache={"path": str(tmp_path / "cache.sqlite")}, metrics={"timezone": "UTC"}, board={"refresh_s": 3600}
+    )
+    files = FilesSettings(name="pbx", kind="files", path=str(exports / "*.jsonl"), interval_s=1)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise StoreError("disk full")
+
+    with Store(settings.cache.resolved_path()) as store:
+        monkeypatch.setattr(store, "write_batch", disk_full)  # this board's writes only
+        app = ShiftboardApp(settings, store, [files])
+        async with app.run_test(size=(120, 30)) as pilot:
+
+            def waiting() -> int:
+                return app.data.figures("Billing").get("contacts", {}).get("waiting_now", 0) if app.data else 0
+
+            await until(pilot, lambda: app.data is not None and not app.collecting, 300)
+            assert waiting() == 0
+            with Store(settings.cache.resolved_path()) as other:
+                batch = Batch()
+                batch.contacts = [contact("late-1", "Billing", time.time() - 30)]
+                write(other, batch, time.time())
+            await until(pilot, lambda: waiting() == 1, 300)
