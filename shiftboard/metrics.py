@@ -298,6 +298,7 @@ def live_only(figures: dict[str, Any]) -> dict[str, Any]:
 
 class _Cases:
     __slots__ = (
+        "_fixed",
         "by_age",
         "by_assignee",
         "by_channel",
@@ -320,6 +321,7 @@ class _Cases:
     )
 
     def __init__(self) -> None:
+        self._fixed: dict[str, Any] | None = None
         self.created = self.created_solved = self.solved = self.fcr_known = self.fcr_yes = self.reopened = 0
         self.open = self.sla_breached = self.sla_at_risk = 0
         self.resolution: list[float] = []
@@ -335,6 +337,7 @@ class _Cases:
         self.next_due: float | None = None
 
     def merge(self, other: _Cases) -> None:
+        self._fixed = None
         for name in ("created", "created_solved", "solved", "fcr_known", "fcr_yes", "reopened", "open"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.sla_breached += other.sla_breached
@@ -373,6 +376,16 @@ class _Cases:
         replied to before ``at``) or the resolution target; at_risk = not breached, a target due within
         ``sla_at_risk_min`` (inclusive); next_breach_s = time until the soonest unbreached target is due.
         """
+        # All but two figures are the same at every moment: worked out once, for a board's kept parts (a figure's
+        # spread sorts the window's durations).
+        fixed = self._fixed
+        if fixed is None:
+            fixed = self._fixed = self._figures_at_any_moment()
+        backlog = {**fixed["backlog"], "oldest_age_s": None if self.oldest is None else at - self.oldest}
+        sla = {**fixed["sla"], "next_breach_s": None if self.next_due is None else self.next_due - at}
+        return {**fixed, "backlog": backlog, "sla": sla}
+
+    def _figures_at_any_moment(self) -> dict[str, Any]:
         return {
             "created": self.created,
             "solved": self.solved,
@@ -383,7 +396,7 @@ class _Cases:
                 "by_channel": dict(sorted(self.by_channel.items())),
                 "by_assignee": dict(sorted(self.by_assignee.items())),
                 "by_age": dict(self.by_age),
-                "oldest_age_s": None if self.oldest is None else at - self.oldest,
+                "oldest_age_s": None,
                 "oldest_created_at": self.oldest,
             },
             "first_reply_s": spread(self.first_reply),
@@ -395,7 +408,7 @@ class _Cases:
             "sla": {
                 "breached": self.sla_breached,
                 "at_risk": self.sla_at_risk,
-                "next_breach_s": None if self.next_due is None else self.next_due - at,
+                "next_breach_s": None,
             },
         }
 
@@ -410,9 +423,10 @@ def csat_satisfied(score: float, scale_min: float, scale_max: float) -> bool:
 
 
 class _Ratings:
-    __slots__ = ("ces", "comments", "csat_n", "csat_yes", "iqs", "nps_det", "nps_n", "nps_pro")
+    __slots__ = ("_fixed", "ces", "comments", "csat_n", "csat_yes", "iqs", "nps_det", "nps_n", "nps_pro")
 
     def __init__(self) -> None:
+        self._fixed: dict[str, Any] | None = None
         self.csat_n = self.csat_yes = self.nps_n = self.nps_pro = self.nps_det = 0
         self.ces: list[float] = []
         self.iqs: list[float] = []
@@ -427,6 +441,11 @@ class _Ratings:
         comments: the 10 latest non-empty comments, worst first (lowest score relative to its scale; ties latest
         first), as plain, unescaped strings: untrusted text, shown literally by the board.
         """
+        if self._fixed is None:  # a board's kept ratings give the same figures at every read
+            self._fixed = self._count()
+        return self._fixed
+
+    def _count(self) -> dict[str, Any]:
         latest = sorted(self.comments, key=lambda c: c["rated_at"], reverse=True)[:COMMENTS_SHOWN]
         latest.sort(key=lambda c: (c["_norm"], -c["rated_at"]))
         shown = [{k: v for k, v in c.items() if k != "_norm"} for c in latest]
@@ -445,6 +464,7 @@ class _Ratings:
         }
 
     def add(self, r: dict[str, Any]) -> None:
+        self._fixed = None
         kind, score, lo, hi = r["kind"], r["score"], r["scale_min"], r["scale_max"]
         norm = (score - lo) / (hi - lo) if hi > lo else 0.0
         if kind == "csat":
@@ -686,21 +706,15 @@ def compute(
     hour = at - STAFFING_WINDOW_S
     zone = settings.zone()
     calendar = _calendar(settings, zone)
-    cases: dict[str, _Cases] = defaultdict(_Cases)
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
         if store.readonly:  # a viewer's connection; a writer's has its own, larger cache
             conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         contacts = _contacts(conn, p, memo)
-        for name, acc in _cases_window(conn, p, calendar, memo).items():
-            cases[name].merge(acc)  # kept window sums stay as read
-        for part in _backlog(conn, at, settings, calendar, memo):  # its counts, then its ages and SLA states
-            for name, acc in part.items():
-                cases[name].merge(acc)
-        cases[ALL] = _Cases()
-        for name, acc in list(cases.items()):
-            if name != ALL:
-                cases[ALL].merge(acc)
+        # The window's sums, then the backlog's counts, then its ages and SLA states.
+        cases = _merged_cases(
+            (_cases_window(conn, p, calendar, memo), *_backlog(conn, at, settings, calendar, memo)), memo
+        )
         ratings = _ratings(conn, p, memo)
         timeline = _agents(conn, since, at, memo)
         cursor = conn.execute(_SNAPSHOTS_AT, (at,))
@@ -745,6 +759,24 @@ def compute(
     )
     result = {ALL: figures_all, **result}
     return {"at": format_time(at), "since": format_time(since), "queues": result}
+
+
+def _merged_cases(parts: tuple[dict[str, _Cases], ...], memo: ReadMemo | None) -> dict[str, _Cases]:
+    """Each queue's cases added up from ``parts``, and "all" from the queues; made again only when a part is not the
+    one it was made from (``ReadMemo.derived``): the parts stay as read, kept for the next read."""
+
+    def merge() -> dict[str, _Cases]:
+        cases: dict[str, _Cases] = defaultdict(_Cases)
+        for part in parts:
+            for name, acc in part.items():
+                cases[name].merge(acc)
+        total = _Cases()
+        for acc in cases.values():
+            total.merge(acc)
+        cases[ALL] = total
+        return dict(cases)
+
+    return merge() if memo is None else memo.derived("cases", parts, merge)
 
 
 def _ratings(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Ratings]:
@@ -1289,10 +1321,11 @@ class ReadMemo:
     from ``at``. Counting the backlog was most of a refresh with 10,000 open cases.
     """
 
-    __slots__ = ("_parts", "extended", "hits")
+    __slots__ = ("_derived", "_parts", "extended", "hits")
 
     def __init__(self) -> None:
         self._parts: dict[str, tuple[Any, float, float, Any]] = {}
+        self._derived: dict[str, tuple[tuple[Any, ...], Any]] = {}
         #: Reads that reused each part.
         self.hits: Counter[str] = Counter()
         #: Reads that brought a kept part up to date rather than read it again (``latest``).
@@ -1313,6 +1346,20 @@ class ReadMemo:
 
     def keep(self, part: str, key: Any, at: float, until: float, value: Any) -> None:
         self._parts[part] = (key, at, until, value)
+
+    def derived(self, name: str, sources: tuple[Any, ...], make: Callable[[], _T]) -> _T:
+        """``make()``, a value made from kept parts (``sources``), made again only when one of them is not the very
+        object it was made from. Neither the parts nor the value may be changed once made."""
+        kept = self._derived.get(name)
+        if (
+            kept is not None
+            and len(kept[0]) == len(sources)
+            and all(a is b for a, b in zip(kept[0], sources, strict=True))
+        ):
+            return kept[1]  # type: ignore[no-any-return]
+        value = make()
+        self._derived[name] = (sources, value)
+        return value
 
     def latest(self, part: str) -> tuple[Any, Any] | None:
         """The key and value last kept of ``part``, whether or not it holds now (a part that can be brought up to

@@ -142,3 +142,20 @@ def test_a_kept_part_equals_a_fresh_read_until_it_can_change(first, then, later)
                 at = until + HORIZON_MARGIN_S
         reader.close()
         writer.close()
+
+
+def test_a_derived_value_is_made_again_only_when_one_of_its_parts_is_another_object():
+    memo = ReadMemo()
+    first, second = {"q": 1}, {"q": 2}
+    made: list[object] = []
+
+    def make() -> object:
+        made.append(object())
+        return made[-1]
+
+    kept = memo.derived("cases", (first, second), make)
+    assert memo.derived("cases", (first, second), make) is kept
+    # An equal part read again is another object: what was made from the old one is not reused.
+    again = memo.derived("cases", (first, {"q": 2}), make)
+    assert again is not kept and len(made) == 2
+    assert memo.derived("cases", (first,), make) is made[2]
