@@ -1384,17 +1384,23 @@ def _backlog(
     conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, memo: ReadMemo | None
 ) -> tuple[dict[str, _Cases], dict[str, _Cases]]:
     """The backlog at ``at`` per queue in two parts, kept apart (``ReadMemo``): its counts, which change only when a
-    case is written, created or solved; and its ages and SLA states, which change as open cases age. Counting it
-    again as a case crosses an age edge or a target, every few seconds with thousands open, is then a few range
-    counts rather than the whole backlog."""
+    case is written, created or solved; and its ages and SLA states, which change as open cases age. As a case
+    crosses an age edge or a target, every few seconds with thousands open, only its queue and priority are counted
+    again (``_read_backlog_times``), rather than the whole backlog."""
     changes = Store.changes(conn, "cases")
     counts = _kept(memo, "open_cases", changes, at, lambda: _read_open_cases(conn, at))
+    key = (changes, settings)
+    earlier: _BacklogTimes | None = None
+    if memo is not None and (latest := memo.latest("backlog")) is not None and latest[0] == key:
+        earlier = latest[1]
 
-    def read_times() -> tuple[dict[str, _Cases], float]:
-        times, horizon = _read_backlog_times(conn, at, settings, calendar, counts)
-        return times, horizon - HORIZON_MARGIN_S
+    def read_times() -> tuple[_BacklogTimes, float]:
+        times = _read_backlog_times(conn, at, settings, calendar, counts, earlier)
+        if memo is not None and times.reused:
+            memo.extended["backlog"] += 1
+        return times, times.until - HORIZON_MARGIN_S
 
-    return counts.cases, _kept(memo, "backlog", (changes, settings), at, read_times)
+    return counts.cases, _kept(memo, "backlog", key, at, read_times).cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -1440,23 +1446,66 @@ def _read_open_cases(conn: Any, at: float) -> tuple[_OpenCases, float]:
     return _OpenCases(dict(cases), pairs, solved_later, oldest), until
 
 
+@dataclass(frozen=True, slots=True)
+class _BacklogTimes:
+    """The backlog's ages and SLA states per queue at ``at``, and what they were added up from: for each queue and
+    priority its range counts (a row of ``_BACKLOG_RANGES``) and the first moment they can change, a case of that
+    pair crossing an age edge, a target or its at-risk time. ``until``: the first moment any of it can change,
+    ``shared_until`` the first that is not one pair's (a case created or replied to later, or solved later)."""
+
+    cases: dict[str, _Cases]
+    at: float
+    counts: _OpenCases
+    pairs: dict[tuple[str, str], tuple[tuple[Any, ...], float]]
+    shared_until: float
+    until: float
+    #: How many pairs' counts were taken from an earlier read.
+    reused: int = 0
+
+
 def _read_backlog_times(
-    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, counts: _OpenCases
-) -> tuple[dict[str, _Cases], float]:
+    conn: Any,
+    at: float,
+    settings: MetricsSettings,
+    calendar: BusinessCalendar,
+    counts: _OpenCases,
+    earlier: _BacklogTimes | None = None,
+) -> _BacklogTimes:
     """The backlog's ages and SLA states per queue at ``at`` (see ``_Cases.figures``), given its counts at ``at``,
-    and the first moment after ``at`` at which they change with the cases as they are (``ReadMemo``; inf: never)."""
+    and the first moment after ``at`` at which they change with the cases as they are (``ReadMemo``; inf: never).
+
+    ``earlier``: the same backlog read at an earlier moment, with the cases as they are now; a queue and priority
+    whose counts hold at ``at`` is not counted again."""
     cases: dict[str, _Cases] = defaultdict(_Cases)
-    changes = [c for c in conn.execute(_BACKLOG_LATER, {"at": at}).fetchone() if c is not None]
+    shared = [c for c in conn.execute(_BACKLOG_LATER, {"at": at}).fetchone() if c is not None]
+    kept_pairs: dict[tuple[str, str], tuple[tuple[Any, ...], float]] = {}
+    if earlier is not None and earlier.counts is counts and earlier.at <= at < earlier.shared_until - HORIZON_MARGIN_S:
+        kept_pairs = earlier.pairs
     if counts.oldest is None:
-        return cases, min(changes, default=math.inf)
+        until = min(shared, default=math.inf)
+        return _BacklogTimes(dict(cases), at, counts, {}, until, until)
     cut = _Cutoffs(settings, calendar, at, counts.oldest)
     ages = ("under_1h", "1h_to_4h", "4h_to_24h")
+    pairs: dict[tuple[str, str], tuple[tuple[Any, ...], float]] = {}
+    reused = 0
     for (queue, priority), total in sorted(counts.pairs.items()):
-        sla = cut.sla(priority)
-        params = {"at": at, "last": cut.last, "queue": queue, "priority": priority, **sla}
-        params.update(under_1h=cut.under_1h, under_4h=cut.under_4h, under_24h=cut.under_24h)
         targeted = priority in cut.targets
-        row = conn.execute(_BACKLOG_RANGES[targeted], params).fetchone()
+        kept = kept_pairs.get((queue, priority))
+        if kept is not None and at < kept[1] - HORIZON_MARGIN_S:
+            row, changes_at = kept
+            reused += 1
+        else:
+            sla = cut.sla(priority)
+            params = {"at": at, "last": cut.last, "queue": queue, "priority": priority, **sla}
+            params.update(under_1h=cut.under_1h, under_4h=cut.under_4h, under_24h=cut.under_24h)
+            row = conn.execute(_BACKLOG_RANGES[targeted], params).fetchone()
+            if targeted:
+                due = cut.next_due(priority, row[8], row[9])
+                moments = cut.next_changes(priority, row[10:13], row[13], row[14]) + ([due] if due is not None else [])
+            else:
+                moments = cut.next_changes(priority, row[4:7], None, None)
+            changes_at = min(moments, default=math.inf)
+        pairs[queue, priority] = row, changes_at
         first_created, young = row[0], row[1:4]
         acc = cases[queue]
         if acc.oldest is None or first_created < acc.oldest:
@@ -1465,16 +1514,11 @@ def _read_backlog_times(
             acc.by_age[bucket] += count
         acc.by_age["over_24h"] += total - sum(young)
         if not targeted:
-            changes += cut.next_changes(priority, row[4:7], None, None)
             continue
-        breached, near, free_res, free_first = row[4:6], row[6:8], row[8], row[9]
+        breached, near = row[4:6], row[6:8]
         acc.sla_breached += sum(breached)
         acc.sla_at_risk += sum(near) - breached[1]
-        due = cut.next_due(priority, free_res, free_first)
-        acc.note_next_due(due)
-        changes += cut.next_changes(priority, row[10:13], row[13], row[14])
-        if due is not None:
-            changes.append(due)
+        acc.note_next_due(cut.next_due(priority, row[8], row[9]))
     for queue, priority, _channel, _assignee, created, first_reply, solved in counts.solved_later:
         acc = cases[queue]
         acc.by_age[cut.age_bucket(created)] += 1
@@ -1482,9 +1526,9 @@ def _read_backlog_times(
             acc.oldest = created
         unreplied = first_reply is None or first_reply >= at
         # It leaves the backlog once solved, is replied to at its first reply, and moves on with its age and targets.
-        changes += [solved, *cut.case_changes(priority, created, unreplied)]
+        shared += [solved, *cut.case_changes(priority, created, unreplied)]
         if unreplied and first_reply is not None:
-            changes.append(first_reply)
+            shared.append(first_reply)
         sla = cut.sla(priority)
         if created <= sla["breached_res"] or (unreplied and created <= sla["breached_first"]):
             acc.sla_breached += 1
@@ -1493,7 +1537,9 @@ def _read_backlog_times(
             acc.sla_at_risk += 1
         acc.note_next_due(cut.next_due(priority, created, created if unreplied else None))
     # Each _Cases of a part starts at zero: the age buckets of ``_Cases()`` are all present, so merging adds.
-    return dict(cases), min(changes, default=math.inf)
+    shared_until = min(shared, default=math.inf)
+    until = min([shared_until, *(changes_at for _, changes_at in pairs.values())])
+    return _BacklogTimes(dict(cases), at, counts, pairs, shared_until, until, reused)
 
 
 _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}

@@ -144,3 +144,31 @@ def test_other_settings_count_again(store):
     figures = compute(store, other, AT + m, AT - h, memo=memo)
     assert memo.hits["backlog"] == 0
     assert figures["queues"]["Mail"]["cases"]["sla"]["breached"] == 1
+
+
+def test_a_case_crossing_an_edge_counts_again_only_its_queue_and_priority(store):
+    # Mail/normal turns 1 h old 50 minutes after AT; Phone/low not for hours: past the first, only Mail/normal is
+    # counted again, and the figures still equal a fresh count.
+    cases = [
+        Case("src", "1", "Mail", "open", "normal", AT - 10 * m),
+        Case("src", "2", "Phone", "open", "low", AT - 5 * m),
+        Case("src", "3", "Phone", "new", "low", AT - 2 * h),
+    ]
+    store.write_batch("src", "test", Batch(cases=cases), None, 0)
+    reader = Store(store.path, readonly=True)
+    memo = ReadMemo()
+    compute(reader, SETTINGS, AT, AT - h, memo=memo)
+    assert memo.until("backlog") == AT + 50 * m - HORIZON_MARGIN_S
+    later = compute(reader, SETTINGS, AT + 51 * m, AT - h, memo=memo)
+    assert memo.extended["backlog"] == 1
+    assert backlogs(later) == backlogs(compute(reader, SETTINGS, AT + 51 * m, AT - h))
+    assert later["queues"]["Mail"]["cases"]["backlog"]["by_age"]["1h_to_4h"] == 1
+    assert later["queues"]["Phone"]["cases"]["backlog"]["by_age"] == {
+        "under_1h": 1,
+        "1h_to_4h": 1,
+        "4h_to_24h": 0,
+        "over_24h": 0,
+    }
+    # Phone/low's own edge (its younger case turns 1 h old) is next.
+    assert memo.until("backlog") == AT + 55 * m - HORIZON_MARGIN_S
+    reader.close()
