@@ -1318,7 +1318,11 @@ class ReadMemo:
     or a case solved later leaves. Its ages and SLA states ("backlog") hold until, besides those, an open case
     reaches an age-bucket edge, an SLA target or its at-risk time, or a case replied to later stops counting against
     its first-reply target (``_read_backlog_times``); the oldest age and the time to the next breach are worked out
-    from ``at``. Counting the backlog was most of a refresh with 10,000 open cases.
+    from ``at``. Counting the backlog was most of a refresh with 10,000 open cases. When a case crosses an edge, only
+    its queue and priority are counted again.
+
+    What is made from kept parts (the cases of each queue added up) is kept too, and made again only when a part was
+    read again (``derived``).
     """
 
     __slots__ = ("_derived", "_parts", "extended", "hits")
