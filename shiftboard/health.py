@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # types only: the board's first frame is drawn before pydanti
 
 #: A source is stale when it has not succeeded for this many poll intervals.
 STALE_INTERVALS = 3
+#: The header states a source's age in steps of this many seconds (under 90 s): a glance needs "20 s ago", not
+#: "23 s ago", and a header whose text changes on every read redraws the whole screen on every read.
+HEADER_AGE_STEP_S = 10
 
 
 @dataclass(slots=True, frozen=True)
@@ -35,15 +38,24 @@ class Health:
     skipped_total: int
 
     def describe(self, at: float) -> str:
-        """A short line for the header: "updated 3 s ago", "failing: 401 … since 10:42"."""
+        """A short line for the header: "updated just now", "updated 20 s ago", "failing: 401 … (for 10 s)".
+
+        Ages under 90 s are rounded down to ``HEADER_AGE_STEP_S`` ("20 s" from 20 s up to 30 s); under one step
+        the update is "just now".
+        """
         if self.status == "waiting":
             return "waiting for first sync"
         if self.status == "failing":
-            return f"failing: {self.reason} (for {ago(at - (self.failing_since or at))})"
-        age = ago(at - self.last_success_at) if self.last_success_at is not None else "never"
+            return f"failing: {self.reason} (for {ago(at - (self.failing_since or at), HEADER_AGE_STEP_S)})"
+        if self.last_success_at is None:
+            age = "never"
+        elif at - self.last_success_at < HEADER_AGE_STEP_S:
+            age = "just now"
+        else:
+            age = f"{ago(at - self.last_success_at, HEADER_AGE_STEP_S)} ago"
         if self.status == "stale":
-            return f"stale: updated {age} ago"
-        return f"updated {age} ago"
+            return f"stale: updated {age}"
+        return f"updated {age}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,10 +96,12 @@ def health(settings: SourceSettings, state: SyncState | None, at: float) -> Heal
     )
 
 
-def ago(seconds: float) -> str:
-    """A compact age: 42 s, 5 min, 3 h, 2 d."""
+def ago(seconds: float, step_s: int = 1) -> str:
+    """A compact age: 42 s, 5 min, 3 h, 2 d; under 90 s rounded to the second, or down to a multiple of ``step_s``."""
     seconds = max(0.0, seconds)
     if seconds < 90:
+        if step_s > 1:
+            return f"{int(seconds // step_s) * step_s} s"
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
