@@ -1495,6 +1495,7 @@ def _read_backlog_times(
     for (queue, priority), total in sorted(counts.pairs.items()):
         targeted = priority in cut.targets
         kept = kept_pairs.get((queue, priority))
+        changes_at: float | None = None
         if kept is not None and at < kept[1] - HORIZON_MARGIN_S:
             row, changes_at = kept
             reused += 1
@@ -1503,8 +1504,9 @@ def _read_backlog_times(
             params = {"at": at, "last": cut.last, "queue": queue, "priority": priority, **sla}
             params.update(under_1h=cut.under_1h, under_4h=cut.under_4h, under_24h=cut.under_24h)
             row = conn.execute(_BACKLOG_RANGES[targeted], params).fetchone()
+        due = cut.next_due(priority, row[8], row[9]) if targeted else None
+        if changes_at is None:  # counted now: the first moment a case of this pair crosses something
             if targeted:
-                due = cut.next_due(priority, row[8], row[9])
                 moments = cut.next_changes(priority, row[10:13], row[13], row[14]) + ([due] if due is not None else [])
             else:
                 moments = cut.next_changes(priority, row[4:7], None, None)
@@ -1522,7 +1524,7 @@ def _read_backlog_times(
         breached, near = row[4:6], row[6:8]
         acc.sla_breached += sum(breached)
         acc.sla_at_risk += sum(near) - breached[1]
-        acc.note_next_due(cut.next_due(priority, row[8], row[9]))
+        acc.note_next_due(due)
     for queue, priority, _channel, _assignee, created, first_reply, solved in counts.solved_later:
         acc = cases[queue]
         acc.by_age[cut.age_bucket(created)] += 1
