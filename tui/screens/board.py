@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
+from shiftboard.tui.compositor import use_cropped_compositor
 from shiftboard.tui.figures import FIGURES
 from shiftboard.tui.widgets.board_header import BoardHeader
 from shiftboard.tui.widgets.steady_footer import SteadyFooter
@@ -20,6 +21,7 @@ class BoardScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        use_cropped_compositor(self)  # a tile's change renders that tile, not every tile (see tui/compositor.py)
         #: The header and the tiles, kept so each read does not search the DOM for them.
         self.header = BoardHeader()
         self.tiles = [Tile(figure) for figure in FIGURES]

@@ -28,6 +28,7 @@ from shiftboard.store import Store
 from shiftboard.text import clean
 from shiftboard.trends import Trends, trends
 from shiftboard.tui import formatting
+from shiftboard.tui.compositor import use_cropped_compositor
 from shiftboard.tui.figures import FIGURES_BY_ID, State, judge, threshold
 from shiftboard.tui.terminal import ascii_text
 from shiftboard.tui.widgets.tile import Tile
@@ -81,6 +82,7 @@ class WallScreen(Screen):
         every_second: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(id="wall")
+        use_cropped_compositor(self)  # a tile's change renders that tile, not the whole wall (see tui/compositor.py)
         #: Called every second while the wall exists (the app's ``show_wall``): the rotation, the countdown to the
         #: next queue, flashes and ages move between reads.
         self.every_second = every_second

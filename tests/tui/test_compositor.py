@@ -1,0 +1,93 @@
+"""The board's and the wall's compositor (tui/compositor.py): a change to one tile renders that tile and not the others,
+and what it sends to the terminal is what Textual's own compositor sends."""
+
+from __future__ import annotations
+
+import pytest
+from textual.content import Content
+
+from shiftboard.tui.app import ShiftboardApp
+from shiftboard.tui.compositor import CroppedCompositor
+from shiftboard.tui.figures import State
+from shiftboard.tui.screens.board import BoardScreen
+from shiftboard.tui.screens.wall import WallScreen
+from shiftboard.tui.widgets.tile import Tile
+from tests.tui.conftest import until
+from tests.tui.seed import NOW
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (60, 40)])
+async def test_a_partial_update_sends_what_textual_would(settings, seeded, size):
+    app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
+    sent: list[tuple[str, str]] = []
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.pause()
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        compositor = board._compositor
+        assert isinstance(compositor, CroppedCompositor)
+        narrowed = compositor.render_partial_update
+
+        def both():  # the same dirty areas rendered narrowed, then as Textual renders them
+            dirty = set(compositor._dirty_regions)
+            update = narrowed()
+            compositor._dirty_regions.update(dirty)
+            compositor.narrow = False
+            try:
+                stock = narrowed()
+            finally:
+                compositor.narrow = True
+            if update is not None and stock is not None:
+                sent.append((update.render_segments(app.console), stock.render_segments(app.console)))
+            return update
+
+        compositor.render_partial_update = both  # type: ignore[method-assign]
+        # A tile in each corner of the grid and one in the middle; then a tile and the header at once, then the
+        # first and the last tiles at once (the rectangle around them is the whole grid).
+        tiles = board.tiles
+        for number, each in enumerate([tiles[0], tiles[3], tiles[7], tiles[-4], tiles[-1]]):
+            before = len(sent)
+            each.show(f"{number}:{number:02d}", State.BREACH, f"note {number}")
+            await until(pilot, lambda before=before: len(sent) > before)
+        before = len(sent)
+        tiles[5].show("77", State.WARN)
+        board.header.show(Content("a header changed with a tile"))
+        await until(pilot, lambda: len(sent) > before)
+        before = len(sent)
+        tiles[0].show("1", State.OK, "first")
+        tiles[-1].show("2", State.OK, "last")
+        await until(pilot, lambda: len(sent) > before)
+    assert len(sent) >= 7
+    for update, stock in sent:
+        assert update == stock
+        assert update  # something was sent: the comparison is not between two empty updates
+
+
+@pytest.mark.parametrize("changed_ids", [["longest_wait_s"], ["waiting_now", "sla_breached"]])
+async def test_a_tile_change_renders_that_tile_alone_among_the_tiles(settings, seeded, monkeypatch, changed_ids):
+    app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
+    rendered: list[str | None] = []
+    render_lines = Tile.render_lines
+
+    def counted(self, crop):
+        rendered.append(self.id)
+        return render_lines(self, crop)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.data is not None)
+        await pilot.pause()
+        monkeypatch.setattr(Tile, "render_lines", counted)
+        changed = [app.screen.query_one(f"#tile-{figure_id}", Tile) for figure_id in changed_ids]
+        for each in changed:
+            each.show("9:59", State.BREACH)
+        await until(pilot, lambda: all(each.id in rendered for each in changed))
+        await pilot.pause()
+    assert set(rendered) == {each.id for each in changed}
+
+
+async def test_the_wall_uses_it_too(settings, seeded):
+    app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW, wall=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WallScreen))
+        assert isinstance(app.screen._compositor, CroppedCompositor)
