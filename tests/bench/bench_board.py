@@ -13,6 +13,9 @@ into.
   Also the first run on an empty cache with the default simulator source.
 - refresh: ``readmodel.read_board`` (metrics.compute + each source's health), median of 9.
 - drill: Pilot, Enter on the "Open cases" tile to the first rows in the table and painted.
+- repaint: Pilot at 100×30, the main thread's CPU of one screen update after a change to one tile, and to the first
+  and last tiles at once, with the board's compositor and with Textual's own, alternated (a part of the CPU left
+  open: a live board ticks its longest wait every second).
 - freshness: Pilot with a live files source (interval 1 s) on a small cache: append a waiting contact to the file,
   time until the board's "Waiting now" figure shows it; and the simulator: commit to board.
 - CPU: the board process left open (refresh every 2 s) vs a bare app whose 2 s timer updates its label, utime+stime
@@ -30,7 +33,8 @@ into.
 Run alone: ``python -m tests.bench.bench_board [--quick] [--cpu-rounds N]``; only the start-up figures, or only the
 CPU figures, keeping the cache between runs:
 ``python -m tests.bench.bench_board --only startup --folder /tmp/board-bench [--repeat 5]``,
-``python -m tests.bench.bench_board --only cpu --folder /tmp/board-bench [--quick] [--cpu-rounds N]``.
+``python -m tests.bench.bench_board --only cpu --folder /tmp/board-bench [--quick] [--cpu-rounds N]``,
+``python -m tests.bench.bench_board --only repaint --folder /tmp/board-bench [--quick]``.
 """
 
 from __future__ import annotations
@@ -548,6 +552,75 @@ def drill_ms(config: Path, repeat: int) -> tuple[list[float], int]:
     return times, total
 
 
+def repaint_ms(config: Path, updates: int, rounds: int = 3) -> dict[tuple[bool, str], list[float]]:
+    """Main-thread CPU of one screen update (``Screen._compositor_refresh``) after a change to one tile, and to the
+    first and last tiles at once, on the board at 100×30, with the board's compositor (tui/compositor.py) and with
+    Textual's own (its ``narrow`` off), alternated in rounds: {(narrow, change): each round's mean, ms}."""
+    from textual.screen import Screen
+
+    from shiftboard.config import load_settings
+    from shiftboard.store import Store
+    from shiftboard.tui.app import ShiftboardApp
+    from shiftboard.tui.figures import State
+
+    settings = load_settings(config)
+    spent = [0.0, 0]
+    refresh = Screen._compositor_refresh
+
+    def timed(screen: Screen) -> None:
+        started = time.thread_time()
+        refresh(screen)
+        spent[0] += time.thread_time() - started
+        spent[1] += 1
+
+    results: dict[tuple[bool, str], list[float]] = {}
+
+    async def go() -> None:
+        with Store(settings.cache.resolved_path()) as store:
+            app = ShiftboardApp(settings, store, [], at=bench_metrics.AT)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await _until(pilot, lambda: app.data is not None)
+                await pilot.pause()
+                board = app.screen
+                tiles = board.tiles  # type: ignore[attr-defined]
+                changes = {"one tile": [tiles[3]], "first and last tiles": [tiles[0], tiles[-1]]}
+                for number in range(rounds):
+                    for narrow in (True, False) if number % 2 == 0 else (False, True):
+                        board._compositor.narrow = narrow
+                        for change, changed in changes.items():
+                            spent[:] = [0.0, 0]
+                            for i in range(updates):
+                                for tile in changed:
+                                    tile.show(f"{i // 60}:{i % 60:02d}", State.OK)
+                                await pilot.pause()
+                            results.setdefault((narrow, change), []).append(spent[0] / max(spent[1], 1) * 1000)
+
+    Screen._compositor_refresh = timed  # type: ignore[method-assign]
+    try:
+        asyncio.run(go())
+    finally:
+        Screen._compositor_refresh = refresh  # type: ignore[method-assign]
+    return results
+
+
+def repaint_row(results: dict[tuple[bool, str], list[float]]) -> dict:
+    def figure(narrow: bool, change: str) -> str:
+        return f"{statistics.median(results[narrow, change]):.2f} ms"
+
+    def rounds(narrow: bool, change: str) -> str:
+        return ", ".join(f"{ms:.2f}" for ms in results[narrow, change])
+
+    return {
+        "figure": "screen update after a change to one tile / to the first and last tiles (main thread, 100×30)",
+        "value": f"{figure(True, 'one tile')} / {figure(True, 'first and last tiles')}",
+        "goal": "(part of the CPU left open)",
+        "note": f"Textual's own compositor: {figure(False, 'one tile')} / {figure(False, 'first and last tiles')}; "
+        f"median of {len(results[True, 'one tile'])} rounds of updates, the two alternated; per round, ours "
+        f"{rounds(True, 'one tile')} / {rounds(True, 'first and last tiles')}, Textual's "
+        f"{rounds(False, 'one tile')} / {rounds(False, 'first and last tiles')}",
+    }
+
+
 def freshness_files(folder: Path, writes: int) -> tuple[list[float], float]:
     """Seconds from appending a waiting contact to a watched JSON Lines file to the board figure counting it: for
     ``writes`` appends once the source has synced, and for one append made as soon as the first read is shown."""
@@ -741,6 +814,8 @@ def run(quick: bool, cpu_rounds: int | None = None) -> list[dict]:
             }
         )
 
+        rows.append(repaint_row(repaint_ms(config, 100 if quick else 300)))
+
         lags, first_lag = freshness_files(folder, 6 if quick else 12)
         rows.append(
             {
@@ -810,6 +885,13 @@ def run_startup(folder: Path, repeat: int) -> list[dict]:
     return rows
 
 
+def run_repaint(folder: Path, quick: bool) -> list[dict]:
+    """Only the screen-update figure, on the 1M cache kept in ``folder`` (``kept_cache``)."""
+    cache, _ = kept_cache(folder)
+    with tempfile.TemporaryDirectory(prefix="shiftboard-bench-") as tmp:
+        return [repaint_row(repaint_ms(_config(Path(tmp), cache), 100 if quick else 300))]
+
+
 def run_cpu(folder: Path, quick: bool, rounds: int | None) -> list[dict]:
     """Only the CPU-left-open figures, on a 1M cache kept in ``folder`` (``kept_cache``). The configs, the bare app
     and the collecting boards' copies of the cache go to a temporary folder: the kept folder stays as it was."""
@@ -831,7 +913,7 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="fewer runs and shorter CPU windows")
     parser.add_argument(
         "--only",
-        choices=["startup", "cpu"],
+        choices=["startup", "cpu", "repaint"],
         help="only the start-up figures, or only the CPU left open (with --folder to keep the cache)",
     )
     parser.add_argument("--folder", type=Path, help="with --only: where the 1M cache is kept between runs")
@@ -850,6 +932,8 @@ if __name__ == "__main__":
             folder = options.folder or Path(tmp)
             if options.only == "startup":
                 results = run_startup(folder, options.repeat)
+            elif options.only == "repaint":
+                results = run_repaint(folder, options.quick)
             else:
                 results = run_cpu(folder, options.quick, options.cpu_rounds)
     else:
