@@ -10,9 +10,10 @@ sends the same cells. Full updates (a resize, a new screen) are untouched.
 
 Why not the public route, a container per row of tiles (a tile's clip would then be its row): the columns follow
 the terminal's size, and Textual cannot move a mounted widget to another parent, so every change of columns would
-mount the tiles again; and each update would still render every row, the header and the footer. This overrides two
-private methods of a version-pinned dependency (``textual<9``); ``tests/tui/test_compositor.py`` checks that what is
-sent is what Textual's own compositor sends, and fails if the hooks are gone.
+mount the tiles again; and each update would still render every row, the header and the footer. This leans on
+private parts of a version-pinned dependency (``textual<9``): ``Screen._compositor``, ``Compositor._get_renders`` and
+``_dirty_regions``. ``tests/tui/test_compositor.py`` checks that what is sent is what Textual's own compositor sends,
+and that a one-tile change renders one tile: it fails if an upgrade moves them.
 """
 
 from __future__ import annotations
