@@ -928,9 +928,8 @@ def _contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, 
     ``_contacts_until``) with the last hour's read afresh, as the hour moves on with every read."""
 
     def read() -> tuple[dict[str, _Contacts], float]:
-        window: dict[str, _Contacts] = defaultdict(_Contacts)
-        _read_window_contacts(conn, p, window)
-        return dict(window), _contacts_until(conn, p, window)
+        window = _window_contacts(conn, p, memo)
+        return window, _contacts_until(conn, p, window)
 
     key = (Store.changes(conn, "contacts"), p["since"], p["repeat"])
     window = _kept(memo, "contacts", key, p["at"], read)
@@ -954,14 +953,81 @@ def _contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, 
     return contacts
 
 
-def _read_window_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts]) -> None:
-    """The sums over the window [since, at) and the contacts waiting at ``at``: all but the last hour's."""
+#: The contacts' window is counted in two parts, split at the UTC hour an hour before the hour of ``at``: those
+#: offered (for handle time: ended) before the split, kept from read to read while no write reaches back before it
+#: (``Store.written_since``), and those after it, counted on every read. A live source writes the contacts of the
+#: last minutes, so after its commits a read counts an hour or two of contacts instead of the whole day.
+SPLIT_S = 3600.0
+
+
+def contacts_split(since: float, at: float) -> float:
+    """Where the window [since, at) is split (``SPLIT_S``): the UTC hour one hour before the hour of ``at``."""
+    return max(since, math.floor(at / SPLIT_S) * SPLIT_S - SPLIT_S)
+
+
+def _window_contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Contacts]:
+    """The window's sums and the contacts waiting at ``at``: those before the split (kept while they hold, see
+    ``contacts_split``) added to those after it, in that order, so a kept and a fresh read add up alike."""
+    split = contacts_split(p["since"], p["at"])
+    before = _contacts_before(conn, p, split, memo)
+    after: dict[str, _Contacts] = defaultdict(_Contacts)
+    _read_window_contacts(conn, p, after, split, p["at"])
+    window: dict[str, _Contacts] = defaultdict(_Contacts)
+    for part in (before, after):
+        for queue, acc in part.items():
+            window[queue].merge(acc)
+    for queue, count, oldest in conn.execute(
+        """SELECT queue, COUNT(*), MIN(offered_at) FROM contacts
+           WHERE offered_at >= :horizon AND offered_at < :at AND blocked = 0
+             AND (answered_at IS NULL OR answered_at >= :at) AND (abandoned_at IS NULL OR abandoned_at >= :at)
+             AND (ended_at IS NULL OR ended_at >= :at)
+           GROUP BY queue""",
+        p,
+    ):
+        window[queue].waiting = count
+        window[queue].oldest_waiting = oldest
+    return dict(window)
+
+
+def _contacts_before(conn: Any, p: dict[str, Any], split: float, memo: ReadMemo | None) -> dict[str, _Contacts]:
+    """The sums of the contacts offered (handle time: ended) in [since, split): kept in ``memo`` while no write of
+    contacts since reached back before ``split`` and no answer or abandon of theirs falls between the kept read's
+    moment and ``at``. Neither part nor value is changed once kept."""
+    key = (split, p["since"], p["repeat"])
+    changes = Store.changes(conn, "contacts")
+    if memo is not None and (latest := memo.latest("contacts_before")) is not None and latest[0] == key:
+        seen, at, until, part = latest[1]
+        written = Store.written_since(conn, "contacts", seen, changes)
+        if written is not None and written >= split and at <= p["at"] < until:
+            memo.keep("contacts_before", key, at, until, (changes, at, until, part))
+            memo.hits["contacts_before"] += 1
+            return part  # type: ignore[no-any-return]
+    part_read: dict[str, _Contacts] = defaultdict(_Contacts)
+    _read_window_contacts(conn, p, part_read, p["since"], split)
+    value = dict(part_read)
+    if memo is None:
+        return value
+    moments = conn.execute(
+        """SELECT MIN(CASE WHEN answered_at >= :at THEN answered_at END),
+                  MIN(CASE WHEN abandoned_at >= :at THEN abandoned_at END)
+           FROM contacts WHERE offered_at >= :lo AND offered_at < :hi""",
+        {"at": p["at"], "lo": p["since"], "hi": split},
+    ).fetchone()
+    until = min((_just_after(moment) for moment in moments if moment is not None), default=math.inf)
+    memo.keep("contacts_before", key, p["at"], until, (changes, p["at"], until, value))
+    return value
+
+
+def _read_window_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], lo: float, hi: float) -> None:
+    """The window's sums over the contacts offered in [lo, hi) (handle time: ended in [lo, hi)), outcomes before
+    ``at``; [since, at) is the whole window. Not who waits (``_window_contacts``)."""
     # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
     # Two sort keys, not three (blocked summed): the sort of the window's rows is most of this query's cost.
+    q = {**p, "lo": lo, "hi": hi}
     for queue, channel, count, blocked in conn.execute(
         """SELECT queue, channel, COUNT(*), SUM(blocked != 0) FROM contacts
-           WHERE offered_at >= :since AND offered_at < :at GROUP BY queue, channel""",
-        p,
+           WHERE offered_at >= :lo AND offered_at < :hi GROUP BY queue, channel""",
+        q,
     ):
         acc = contacts[queue]
         acc.blocked += blocked
@@ -971,37 +1037,27 @@ def _read_window_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Con
     for queue, answered, wait in conn.execute(
         """SELECT queue, answered_at < :at,
                   CASE WHEN answered_at < :at THEN answered_at ELSE abandoned_at END - offered_at
-           FROM contacts WHERE offered_at >= :since AND offered_at < :at AND blocked = 0
+           FROM contacts WHERE offered_at >= :lo AND offered_at < :hi AND blocked = 0
              AND (answered_at < :at OR abandoned_at < :at)""",
-        p,
+        q,
     ):
         acc = contacts[queue]
         (acc.waits_answered if answered else acc.waits_abandoned).append(wait)
-    for queue, count, oldest in conn.execute(
-        """SELECT queue, COUNT(*), MIN(offered_at) FROM contacts
-           WHERE offered_at >= :horizon AND offered_at < :at AND blocked = 0
-             AND (answered_at IS NULL OR answered_at >= :at) AND (abandoned_at IS NULL OR abandoned_at >= :at)
-             AND (ended_at IS NULL OR ended_at >= :at)
-           GROUP BY queue""",
-        p,
-    ):
-        contacts[queue].waiting = count
-        contacts[queue].oldest_waiting = oldest
     for queue, w_sum, w_n in conn.execute(
         """SELECT queue, SUM(ended_at - answered_at + COALESCE(wrap_up_s, 0)), COUNT(*) FROM contacts
-           WHERE ended_at >= :since AND ended_at < :at AND answered_at <= ended_at AND blocked = 0
+           WHERE ended_at >= :lo AND ended_at < :hi AND answered_at <= ended_at AND blocked = 0
            GROUP BY queue""",
-        p,
+        q,
     ):
         acc = contacts[queue]
         acc.handle_sum, acc.handle_n = w_sum or 0.0, w_n
     for queue, count in conn.execute(
         """SELECT c.queue, COUNT(*) FROM contacts c
-           WHERE c.offered_at >= :since AND c.offered_at < :at AND c.blocked = 0 AND c.customer IS NOT NULL
+           WHERE c.offered_at >= :lo AND c.offered_at < :hi AND c.blocked = 0 AND c.customer IS NOT NULL
              AND EXISTS (SELECT 1 FROM contacts b WHERE b.customer = c.customer
                          AND b.offered_at >= c.offered_at - :repeat AND b.offered_at < c.offered_at)
            GROUP BY c.queue""",
-        p,
+        q,
     ):
         contacts[queue].repeat = count
 
@@ -1320,6 +1376,10 @@ class ReadMemo:
     its first-reply target (``_read_backlog_times``); the oldest age and the time to the next breach are worked out
     from ``at``. Counting the backlog was most of a refresh with 10,000 open cases. When a case crosses an edge, only
     its queue and priority are counted again.
+
+    The contacts' window sums are kept whole while the contacts are unchanged; after a write, the sums of the
+    contacts before the split an hour or two back ("contacts_before", ``contacts_split``) are kept while no write
+    reached back before it, and only the contacts after it are counted again.
 
     What is made from kept parts (the cases of each queue added up) is kept too, and made again only when a part was
     read again (``derived``).

@@ -51,8 +51,43 @@ def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_p
     assert all(memo.hits[part] > 0 for part in PARTS), memo.hits
     assert sum(memo.hits.values()) < len(PARTS) * 90 * 4  # and parts were read again after its writes
     assert memo.extended["agents"] > 0  # its agents' timeline brought up to date with states stored after it
+    # Every read of the window after a commit kept the contacts before the split (only the first read counted them).
+    window_reads = 90 * 4 - memo.hits["contacts"]
+    assert window_reads > 10 and memo.hits["contacts_before"] == window_reads - 1, memo.hits
     reader.close()
     store.close()
+
+
+def test_a_contact_moved_out_of_the_kept_part_is_counted_where_it_now_is(tmp_path: Path):
+    """A write that moves a contact's offer (or end) from before the split to after it changes the kept part too:
+    the write log holds the times the write replaced, not only those it stored."""
+    split = AT - h  # contacts_split(since, AT): AT is on the hour
+    offered, ended = split - 30 * m, split - 10 * m
+    writer = Store(tmp_path / "cache.sqlite")
+    phone = {"source": "src", "queue": "Phone", "answered_at": offered + 60, "customer": "ann"}
+    writer.write_batch(
+        "src", "test", Batch(contacts=[Contact(id="moved", offered_at=offered, ended_at=ended, **phone)]), None, 0
+    )
+    reader = Store(writer.path, readonly=True)
+    memo = ReadMemo()
+    first = compute(reader, METRICS, AT, memo=memo)
+    assert first == compute(reader, METRICS, AT)
+    moves = [
+        {"offered_at": split + 5 * m, "answered_at": split + 6 * m, "ended_at": split + 20 * m},  # out of the part
+        {"offered_at": offered, "answered_at": offered + 60, "ended_at": split + 20 * m},  # only its end moves out
+        {"offered_at": offered, "answered_at": offered + 60, "ended_at": ended, "queue": "Mail"},  # its queue
+    ]
+    # And one that never ended (abandoned): only its offer moves.
+    moves.append({"id": "abandoned", "offered_at": offered, "abandoned_at": offered + 30, "answered_at": None})
+    moves.append({"id": "abandoned", "offered_at": split + 5 * m, "abandoned_at": split + 6 * m, "answered_at": None})
+    for number, move in enumerate(moves):
+        fields = {"id": "moved", **phone, **move}
+        writer.write_batch("src", "test", Batch(contacts=[Contact(**fields)]), None, number + 1)
+        at = AT + number + 1
+        assert compute(reader, METRICS, at, memo=memo) == compute(reader, METRICS, at), move
+    assert compute(reader, METRICS, AT + 10, memo=memo) != first  # the figures did move
+    reader.close()
+    writer.close()
 
 
 @st.composite
