@@ -579,11 +579,17 @@ def _explain(error: sqlite3.DatabaseError, path: Path) -> str:
     return f"cache {path}: {text}"
 
 
+_OFFERED, _ENDED = operator.attrgetter("offered_at"), operator.attrgetter("ended_at")
+
+
 def _contacts_earliest(conn: sqlite3.Connection, contacts: Sequence[Contact]) -> float:
     """Just after writing ``contacts``: the earliest offer or end among them and the stored contacts they replaced
     (``_NOTE_REPLACED_CONTACTS``). A reader that kept sums over the contacts offered or ended before a moment keeps
     them while every write is at or after it."""
-    written = min(min(c.offered_at, c.ended_at if c.ended_at is not None else c.offered_at) for c in contacts)
+    written = min(map(_OFFERED, contacts))
+    ended = [moment for moment in map(_ENDED, contacts) if moment is not None]
+    if ended:
+        written = min(written, min(ended))
     replaced = conn.execute("SELECT MIN(earliest) FROM temp.contacts_replaced").fetchone()[0]
     if replaced is None:
         return written
