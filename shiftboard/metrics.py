@@ -927,11 +927,13 @@ def _contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, 
     """Every queue's contacts at ``p["at"]``: the window's sums (kept while the contacts are unchanged, see
     ``_contacts_until``) with the last hour's read afresh, as the hour moves on with every read."""
 
+    changes = Store.changes(conn, "contacts")
+
     def read() -> tuple[dict[str, _Contacts], float]:
-        window = _window_contacts(conn, p, memo)
+        window = _window_contacts(conn, p, changes, memo)
         return window, _contacts_until(conn, p, window)
 
-    key = (Store.changes(conn, "contacts"), p["since"], p["repeat"])
+    key = (changes, p["since"], p["repeat"])
     window = _kept(memo, "contacts", key, p["at"], read)
     contacts: dict[str, _Contacts] = {}
     for queue, acc in window.items():
@@ -965,11 +967,12 @@ def contacts_split(since: float, at: float) -> float:
     return max(since, math.floor(at / SPLIT_S) * SPLIT_S - SPLIT_S)
 
 
-def _window_contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Contacts]:
+def _window_contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None) -> dict[str, _Contacts]:
     """The window's sums and the contacts waiting at ``at``: those before the split (kept while they hold, see
-    ``contacts_split``) added to those after it, in that order, so a kept and a fresh read add up alike."""
+    ``contacts_split``) added to those after it, in that order, so a kept and a fresh read add up alike. ``changes``:
+    the contacts' write count (``Store.changes``)."""
     split = contacts_split(p["since"], p["at"])
-    before = _contacts_before(conn, p, split, memo)
+    before = _contacts_before(conn, p, split, changes, memo)
     after: dict[str, _Contacts] = defaultdict(_Contacts)
     _read_window_contacts(conn, p, after, split, p["at"])
     window: dict[str, _Contacts] = defaultdict(_Contacts)
@@ -989,12 +992,13 @@ def _window_contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dic
     return dict(window)
 
 
-def _contacts_before(conn: Any, p: dict[str, Any], split: float, memo: ReadMemo | None) -> dict[str, _Contacts]:
+def _contacts_before(
+    conn: Any, p: dict[str, Any], split: float, changes: int, memo: ReadMemo | None
+) -> dict[str, _Contacts]:
     """The sums of the contacts offered (handle time: ended) in [since, split): kept in ``memo`` while no write of
     contacts since reached back before ``split`` and no answer or abandon of theirs falls between the kept read's
     moment and ``at``. Neither part nor value is changed once kept."""
     key = (split, p["since"], p["repeat"])
-    changes = Store.changes(conn, "contacts")
     if memo is not None and (latest := memo.latest("contacts_before")) is not None and latest[0] == key:
         seen, at, until, part = latest[1]
         written = Store.written_since(conn, "contacts", seen, changes)

@@ -388,10 +388,14 @@ class Store:
                 if records:
                     table = _TABLES[record_type][0]
                     self._upsert(conn, record_type, records)
-                    earliest = _contacts_earliest(conn, batch.contacts) if record_type is Contact else None
                     conn.execute(_BUMP_CHANGES, (table,))
-                    if record_type is AgentState:
-                        earliest = min(state.since for state in batch.agent_states)
+                    # The tables whose readers extend what they kept rather than read it again log each write's
+                    # earliest time (``written_since``).
+                    earliest = None
+                    if record_type is Contact:
+                        earliest = _contacts_earliest(conn, records)
+                    elif record_type is AgentState:
+                        earliest = min(state.since for state in records)
                     if earliest is not None:
                         conn.execute(_LOG_WRITE, (earliest, table))
                         conn.execute(_TRIM_WRITES, (table, table, WRITES_KEPT))
