@@ -54,6 +54,8 @@ from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
 from shiftboard.tui.widgets.board_header import header_content
 
 if TYPE_CHECKING:  # the settings' classes (pydantic) are imported after the first frame, where they are used
+    from textual.driver import Driver
+
     from shiftboard.config import Settings, SourceSettings
 
 #: Styles that replace heavy and rounded borders with ASCII ones (``--ascii``).
@@ -190,6 +192,16 @@ class ShiftboardApp(RewindActions, App[int]):
         return self.config.sources
 
     # -- life cycle -----------------------------------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal, except that on Linux and macOS it is the one whose input thread sleeps
+        until there is input (quiet_driver.py). A driver named in ``TEXTUAL_DRIVER`` (the browser's) is kept."""
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver" and driver.__name__ == "LinuxDriver":
+            from shiftboard.tui.quiet_driver import QuietLinuxDriver  # it imports termios: not on Windows
+
+            return QuietLinuxDriver
+        return driver
 
     def get_default_screen(self) -> BoardScreen:
         """The board is the app's first screen, not pushed over Textual's empty default one: that one took its own
