@@ -63,7 +63,10 @@ class QuietLinuxDriver(LinuxDriver):
         """Until ``exit_event`` is set: read stdin, parse it and post the events; sleep while there is nothing."""
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
-        selector = selectors.DefaultSelector()
+        # poll(2), not epoll: it is given the descriptor on each call, so when the board's hang-up handling puts
+        # /dev/null in stdin's place (tui/terminal.py) the thread sees its end at once. An epoll registration would
+        # silently go with the terminal's file, and the thread would wait on the pipe alone.
+        selector = selectors.PollSelector()
         selector.register(self.fileno, selectors.EVENT_READ, "input")
         selector.register(self._wake_read, selectors.EVENT_READ, "wake")
         try:
@@ -73,9 +76,8 @@ class QuietLinuxDriver(LinuxDriver):
                         _drain(self._wake_read)
                         continue
                     data = decode(os.read(self.fileno, _READ_BYTES))
-                    if not data:  # stdin ended (a pipe): stop watching it rather than wake on its end forever
-                        selector.unregister(self.fileno)
-                        continue
+                    if not data:  # stdin ended: no key can come any more
+                        return
                     for event in parser.feed(data):
                         self.process_message(event)
                 for event in parser.tick():
