@@ -3,12 +3,16 @@ and what it sends to the terminal is what Textual's own compositor sends."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from textual.app import App
 from textual.content import Content
 
+import shiftboard.tui.app
 from shiftboard.tui.app import ShiftboardApp
 from shiftboard.tui.compositor import CroppedCompositor
-from shiftboard.tui.figures import State
+from shiftboard.tui.figures import FIGURES_BY_ID, State
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.wall import WallScreen
 from shiftboard.tui.widgets.tile import Tile
@@ -91,3 +95,39 @@ async def test_the_wall_uses_it_too(settings, seeded):
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, WallScreen))
         assert isinstance(app.screen._compositor, CroppedCompositor)
+
+
+#: The board's own styles, for a tile on its own.
+BOARD_CSS = Path(shiftboard.tui.app.__file__).with_name("board.tcss")
+
+
+class OneTile(App):
+    CSS_PATH = BOARD_CSS
+
+    def compose(self):
+        yield Tile(FIGURES_BY_ID["longest_wait_s"])
+
+
+@pytest.mark.parametrize("size", [(30, 7), (20, 4)])  # large digits, and a tile too low for them
+async def test_a_number_alone_redraws_the_number_and_the_tile_looks_as_a_full_redraw_draws_it(size):
+    app = OneTile()
+    async with app.run_test(size=size) as pilot:
+        tile = app.query_one(Tile)
+        tile.show("1:23", State.WARN, "a note")
+        await pilot.pause()
+        previous = [strip.text for strip in tile.render_lines(tile.outer_size.region)]
+        for text in ("1:24", "10:00", "—", "7"):
+            tile.show(text, State.WARN, "a note")
+            # Only the lines inside the border are to be drawn again.
+            top = tile.content_offset.y
+            assert tile._styles_cache._dirty_lines == set(range(top, top + tile.content_region.height))
+            await pilot.pause()
+            whole = tile.outer_size.region
+            kept = [strip.text for strip in tile.render_lines(whole)]
+            tile.refresh()
+            fresh = [strip.text for strip in tile.render_lines(whole)]
+            assert kept == fresh
+            assert fresh[1:-1] != previous[1:-1]  # the number did change on screen
+            assert (fresh[0], fresh[-1]) == (previous[0], previous[-1])
+            assert "Longest" in fresh[0] and "a note" in fresh[-1]
+            previous = fresh

@@ -59,6 +59,12 @@ class Tile(Widget, can_focus=True):
         text, note = ascii_text(text, ascii_only), note and ascii_text(note, ascii_only)
         if (text, state, note) == (self.text, self.state, self.note):
             return
+        if state is self.state and note == self.note:
+            # Only the number: its lines are drawn again, the borders with their labels are kept (a waiting age
+            # ticks every second).
+            self.text = text
+            self.refresh(self.content_region.reset_offset)
+            return
         self.text, self.note = text, note
         if state is not self.state:
             self.remove_class(_STATE_CLASSES[self.state], update=False)
