@@ -61,7 +61,10 @@ class SourceRunner:
         self.settings = settings
         self.store = store
         self.context = context
-        #: Called after each commit of this runner (a page, or a failure noted), in its thread.
+        #: Called after each commit of this runner that can change what a board shows (a page that brought
+        #: something, a failure noted, the first success after failures), in its thread. Not after a healthy source's
+        #: idle poll written for its time of success alone: a collecting board's timed refresh shows that age, and
+        #: each announced commit costs such a board a read (an idle simulator writes every other second).
         self.on_commit = on_commit
         self._adapter: Adapter | None = None
         state = store.sync_state(settings.name)
@@ -86,9 +89,11 @@ class SourceRunner:
                 result = self.adapter.fetch(self.cursor, moment)
                 now = clock()
                 if self._must_write(result, now, first_page=outcome.pages == 0):
+                    idle = self._idle(result) and not self.failures and self.written_at is not None
                     self.store.write_batch(self.settings.name, self.settings.kind, result.batch, result.cursor, now)
                     self.written_at = now
-                    self._committed()
+                    if not idle:
+                        self._committed()
                 self.cursor = result.cursor
                 outcome.pages += 1
                 outcome.records += len(result.batch)
@@ -120,9 +125,14 @@ class SourceRunner:
         """Whether this page is written now; see IDLE_WRITE_S for the pages that may wait."""
         if not self.adapter.idle_polls_may_wait or not first_page or self.failures or self.written_at is None:
             return True
-        if result.more or len(result.batch) or result.batch.skipped:
+        if not self._idle(result):
             return True
         return now - self.written_at >= IDLE_WRITE_S
+
+    @staticmethod
+    def _idle(result: FetchResult) -> bool:
+        """A page that brings nothing: no record, nothing skipped, no further page."""
+        return not (result.more or len(result.batch) or result.batch.skipped)
 
     def next_delay(self) -> float:
         """Seconds until the next sync: the interval, backed off after failures, probing once the circuit opens."""
@@ -151,9 +161,11 @@ class Collector:
         on_sync: Callable[[SyncOutcome], None] | None = None,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
-        """``on_sync``: called after each sync of a source; ``on_commit``: after each commit to the cache (a page,
-        a failure noted, a prune that removed rows), from the thread that made it: a board collecting in-process
-        reads on it, with no watch of its own on the cache (tui/cache_watch.py is for other processes' commits)."""
+        """``on_sync``: called after each sync of a source; ``on_commit``: after each commit to the cache that can
+        change what a board shows (a page that brought something, a failure noted or ended, a prune that removed
+        rows; not a healthy source's idle poll, see ``SourceRunner.on_commit``), from the thread that made it: a
+        board collecting in-process reads on it, with no watch of its own on the cache (tui/cache_watch.py is for
+        other processes' commits)."""
         self.store = store
         self.context = context or AdapterContext()
         self.runners = [SourceRunner(s, store, self.context, on_commit) for s in sources if s.enabled]

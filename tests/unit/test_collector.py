@@ -258,6 +258,33 @@ def test_each_commit_and_only_a_commit_is_announced(store: Store, monkeypatch):
     reader.close()
 
 
+def test_an_idle_poll_written_for_a_healthy_source_is_not_announced(store: Store, monkeypatch):
+    """Its commit only moves the source's time of success, which a collecting board's timed refresh shows: an
+    announced commit would cost the board a read every other second of an idle simulator."""
+    monkeypatch.setattr(ScriptedAdapter, "idle_polls_may_wait", True)
+    ScriptedAdapter.scripts["a"] = [
+        ([1], False),
+        ([], False),
+        ([], False),
+        SourceError("down"),
+        ([], False),
+        ([], False),
+    ]
+    announced: list[float] = []
+    now = [1000.0]
+    runner = SourceRunner(
+        _settings("a", interval_s=1), store, AdapterContext(clock=lambda: now[0]), lambda: announced.append(now[0])
+    )
+    written = []
+    for poll in range(6):
+        now[0] = 1000.0 + poll * 2  # further apart than IDLE_WRITE_S: each idle poll is written
+        runner.sync()
+        written.append(store.sync_state("a").last_attempt_at)
+    assert written == [1000.0 + poll * 2 for poll in range(6)]  # every poll was committed
+    # The records, the failure and the first success after it; not the healthy idle polls.
+    assert announced == [1000.0, 1006.0, 1008.0]
+
+
 def test_a_prune_that_removes_rows_is_announced(store: Store):
     solved = Case("a", "1", "Billing", "solved", "normal", 1000.0)
     store.write_batch("a", "scripted", Batch(cases=[solved]), None, 1000.0)
