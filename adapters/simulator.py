@@ -128,6 +128,15 @@ class SimulatorAdapter(Adapter):
         self._run_key: tuple[Any, ...] | None = None
         #: Records of the page sequence in progress: (cursor key it belongs to, records).
         self._pending: tuple[tuple[Any, ...], list[Any]] | None = None
+        # The collector hands back the cursor of the last fetch unchanged, and its parameters (a dict shared by the
+        # cursors of one run) stay the same object: what was checked of them is not checked again. An idle poll
+        # every second spent half its time validating and serialising the same parameters.
+        #: The cursor the last fetch returned: valid, since this adapter made it.
+        self._returned: Cursor | None = None
+        #: (parameters, origin) found equal to the settings' parameters for that origin (``_stale``).
+        self._params_current: tuple[dict[str, Any], float] | None = None
+        #: (parameters, their JSON with sorted keys) for ``_run_key``.
+        self._params_text: tuple[dict[str, Any], str] | None = None
 
     # -- parameters ---------------------------------------------------------------------------------------
 
@@ -169,7 +178,12 @@ class SimulatorAdapter(Adapter):
         return min(seconds, max(MIN_POLL_GAP_S, due))
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
-        state = _valid(cursor)
+        result = self._fetch(cursor, at)
+        self._returned = result.cursor
+        return result
+
+    def _fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
+        state = dict(cursor) if cursor is not None and cursor is self._returned else _valid(cursor)
         if state is None:
             if cursor is not None:
                 log.warning("%s: unreadable simulator cursor; starting a new run", self.name)
@@ -192,12 +206,18 @@ class SimulatorAdapter(Adapter):
             return True
         if at - clock.origin > RUN_LIFETIME_S:
             return True
-        return Params.model_validate(state["params"]) != self.params_for(clock.origin)
+        params, current = state["params"], self._params_current
+        if current is not None and current[0] is params and current[1] == clock.origin:
+            return False
+        if Params.model_validate(params) != self.params_for(clock.origin):
+            return True
+        self._params_current = (params, clock.origin)
+        return False
 
     def _emit_page(self, state: dict[str, Any]) -> FetchResult:
         page = state["page"]
         end = min(page["to"], state["done"] + HISTORY_STEP_S)
-        key = (_run_key(state), state["done"], end, page["baseline"])
+        key = (self._key(state), state["done"], end, page["baseline"])
         if self._pending is None or self._pending[0] != key:
             self._pending = None  # the last step's records go before this step's are made
             run = self._run_at(state, state["done"])
@@ -224,7 +244,7 @@ class SimulatorAdapter(Adapter):
 
     def _run_at(self, state: dict[str, Any], sim: float) -> Run:
         """The run the cursor describes, at model time ``sim``: the one in memory, or re-simulated from its origin."""
-        key = _run_key(state)
+        key = self._key(state)
         run = self._run
         if run is None or self._run_key != key or run.now > sim:
             run = Run(
@@ -237,6 +257,14 @@ class SimulatorAdapter(Adapter):
             self._run, self._run_key = run, key
         run.advance(sim)
         return run
+
+    def _key(self, state: dict[str, Any]) -> tuple[Any, ...]:
+        """What identifies the cursor's run: its seed, parameters and clock."""
+        params, known = state["params"], self._params_text
+        if known is None or known[0] is not params:
+            # Sorted keys: a cursor read back from the cache has its keys sorted.
+            known = self._params_text = (params, json.dumps(params, sort_keys=True))
+        return (state["seed"], known[1], tuple(tuple(s) for s in state["clock"]))
 
     def _switch_runs(self, state: dict[str, Any], clock: Clock, at: float) -> FetchResult:
         """End the cursor's run (its open items closed at its last emitted moment) and set up a new one."""
@@ -273,12 +301,6 @@ def _valid(cursor: Cursor | None) -> dict[str, Any] | None:
     except (KeyError, TypeError, ValueError, ValidationError):
         return None
     return dict(cursor)
-
-
-def _run_key(state: dict[str, Any]) -> tuple[Any, ...]:
-    segments = state["clock"]
-    params = json.dumps(state["params"], sort_keys=True)  # a cursor read back from the cache has its keys sorted
-    return (state["seed"], params, tuple(tuple(s) for s in segments))
 
 
 def _record_key(record: Any) -> tuple[Any, ...]:
