@@ -42,9 +42,6 @@ SNAPSHOT_MAX_AGE_S = 600.0
 STAFFING_WINDOW_S = 3600.0
 #: How many of the latest rating comments are shown.
 COMMENTS_SHOWN = 10
-#: Page cache of a read-only connection, KiB. The repeat-contact test seeks into the customer index once per contact
-#: offered today, scattered over its pages: with SQLite's default 2 MiB every refresh read them again.
-READ_CACHE_KIB = 32768
 AGE_BUCKETS = (("under_1h", 3600.0), ("1h_to_4h", 4 * 3600.0), ("4h_to_24h", 86400.0), ("over_24h", math.inf))
 POLICIES = (
     "answered_only",
@@ -708,18 +705,19 @@ def compute(
     calendar = _calendar(settings, zone)
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
-        if store.readonly:  # a viewer's connection; a writer's has its own, larger cache
-            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
-        contacts = _contacts(conn, p, memo)
+        changes = Store.changes(conn)
+        contacts = _contacts(conn, p, changes["contacts"], memo)
         # The window's sums, then the backlog's counts, then its ages and SLA states.
         cases = _merged_cases(
-            (_cases_window(conn, p, calendar, memo), *_backlog(conn, at, settings, calendar, memo)), memo
+            (
+                _cases_window(conn, p, calendar, changes["cases"], memo),
+                *_backlog(conn, at, settings, calendar, changes["cases"], memo),
+            ),
+            memo,
         )
-        ratings = _ratings(conn, p, memo)
-        timeline = _agents(conn, since, at, memo)
-        cursor = conn.execute(_SNAPSHOTS_AT, (at,))
-        columns = [d[0] for d in cursor.description]
-        snapshots = [dict(zip(columns, row, strict=True)) for row in cursor]
+        ratings = _ratings(conn, p, (changes["ratings"], changes["cases"]), memo)
+        timeline = _agents(conn, since, at, changes["agent_states"], memo)
+        snapshots = _snapshots(conn, at, changes["queue_snapshots"], memo)
 
     agent_queues = timeline.queues()
     snap_by_queue: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -779,9 +777,10 @@ def _merged_cases(parts: tuple[dict[str, _Cases], ...], memo: ReadMemo | None) -
     return merge() if memo is None else memo.derived("cases", parts, merge)
 
 
-def _ratings(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Ratings]:
+def _ratings(conn: Any, p: dict[str, Any], changes: tuple[int, int], memo: ReadMemo | None) -> dict[str, _Ratings]:
     """The ratings given in the window, per queue and for "all"; kept while the ratings and cases (a rating's
-    queue may be its case's) are unchanged and none is stored between the moment read and ``at``."""
+    queue may be its case's) are unchanged and none is stored between the moment read and ``at``. ``changes``: the
+    write counts of the ratings and the cases (``Store.changes``)."""
 
     def read() -> tuple[dict[str, _Ratings], float]:
         ratings: dict[str, _Ratings] = defaultdict(_Ratings)
@@ -800,8 +799,7 @@ def _ratings(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _
         later = conn.execute("SELECT MIN(rated_at) FROM ratings WHERE rated_at >= :at", p).fetchone()[0]
         return dict(ratings), _just_after(later)
 
-    key = (Store.changes(conn, "ratings"), Store.changes(conn, "cases"), p["since"])
-    return _kept(memo, "ratings", key, p["at"], read)
+    return _kept(memo, "ratings", (*changes, p["since"]), p["at"], read)
 
 
 def _just_after(moment: float | None) -> float:
@@ -809,11 +807,12 @@ def _just_after(moment: float | None) -> float:
     return math.inf if moment is None else math.nextafter(moment, math.inf)
 
 
-def _agents(conn: Any, since: float, at: float, memo: ReadMemo | None) -> _Timeline:
-    """The agents' timeline from ``since`` up to ``at``, kept while the agent states are unchanged and none is
-    stored between the moment it was read and ``at``; extended when every state stored since is at or after that
-    moment (``Store.written_since``), as a live source's are: read again from ``since``, its cost grew all day."""
-    key = (Store.changes(conn, "agent_states"), since)
+def _agents(conn: Any, since: float, at: float, changes: int, memo: ReadMemo | None) -> _Timeline:
+    """The agents' timeline from ``since`` up to ``at``, kept while the agent states are unchanged (``changes``, their
+    write count) and none is stored between the moment it was read and ``at``; extended when every state stored since
+    is at or after that moment (``Store.written_since``), as a live source's are: read again from ``since``, its cost
+    grew all day."""
+    key = (changes, since)
     if memo is not None:
         timeline = memo.get("agents", key, at)
         if timeline is None:
@@ -853,6 +852,21 @@ def _extend_agents(conn: Any, memo: ReadMemo, key: tuple[int, float], at: float)
     memo.keep("agents", key, at, _agents_until(conn, at), timeline)
     memo.extended["agents"] += 1
     return timeline
+
+
+def _snapshots(conn: Any, at: float, changes: int, memo: ReadMemo | None) -> list[dict[str, Any]]:
+    """Each source's latest snapshot of each queue at or before ``at``; kept while the snapshots are unchanged
+    (``changes``, their write count) and none is stored after the moment read up to ``at``."""
+
+    def read() -> tuple[list[dict[str, Any]], float]:
+        cursor = conn.execute(_SNAPSHOTS_AT, (at,))
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor]
+        # A snapshot taken at t is the latest from ``at`` = t on (``<=``): the kept rows hold until then.
+        later = conn.execute("SELECT MIN(at) FROM queue_snapshots WHERE at > ?", (at,)).fetchone()[0]
+        return rows, math.inf if later is None else later
+
+    return _kept(memo, "snapshots", changes, at, read)
 
 
 def _agents_until(conn: Any, at: float) -> float:
@@ -923,11 +937,10 @@ def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) 
     return {"arrivals_per_hour": arrivals, "aht_s": aht, "agents_needed": needed, "agents_logged_in": logged_in}
 
 
-def _contacts(conn: Any, p: dict[str, Any], memo: ReadMemo | None) -> dict[str, _Contacts]:
-    """Every queue's contacts at ``p["at"]``: the window's sums (kept while the contacts are unchanged, see
-    ``_contacts_until``) with the last hour's read afresh, as the hour moves on with every read."""
-
-    changes = Store.changes(conn, "contacts")
+def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None) -> dict[str, _Contacts]:
+    """Every queue's contacts at ``p["at"]``: the window's sums (kept while the contacts are unchanged, ``changes``
+    being their write count; see ``_contacts_until``) with the last hour's read afresh, as the hour moves on with
+    every read."""
 
     def read() -> tuple[dict[str, _Contacts], float]:
         window = _window_contacts(conn, p, changes, memo)
@@ -1094,9 +1107,11 @@ def _contacts_until(conn: Any, p: dict[str, Any], window: dict[str, _Contacts]) 
     return min(later, default=math.inf)
 
 
-def _cases_window(conn: Any, p: dict[str, Any], calendar: BusinessCalendar, memo: ReadMemo | None) -> dict[str, _Cases]:
+def _cases_window(
+    conn: Any, p: dict[str, Any], calendar: BusinessCalendar, changes: int, memo: ReadMemo | None
+) -> dict[str, _Cases]:
     """The cases created, solved and first replied to in the window, per queue; kept while the cases are unchanged
-    and no such moment is stored between the moment read and ``at``."""
+    (``changes``, their write count) and no such moment is stored between the moment read and ``at``."""
 
     def read() -> tuple[dict[str, _Cases], float]:
         window: dict[str, _Cases] = defaultdict(_Cases)
@@ -1104,7 +1119,7 @@ def _cases_window(conn: Any, p: dict[str, Any], calendar: BusinessCalendar, memo
         later = conn.execute(_CASES_LATER, p).fetchone()
         return dict(window), min((_just_after(moment) for moment in later if moment is not None), default=math.inf)
 
-    return _kept(memo, "cases", (Store.changes(conn, "cases"), p["since"], calendar), p["at"], read)
+    return _kept(memo, "cases", (changes, p["since"], calendar), p["at"], read)
 
 
 _CASES_LATER = """
@@ -1454,13 +1469,12 @@ def _kept(memo: ReadMemo | None, part: str, key: Any, at: float, read: Callable[
 
 
 def _backlog(
-    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, memo: ReadMemo | None
+    conn: Any, at: float, settings: MetricsSettings, calendar: BusinessCalendar, changes: int, memo: ReadMemo | None
 ) -> tuple[dict[str, _Cases], dict[str, _Cases]]:
     """The backlog at ``at`` per queue in two parts, kept apart (``ReadMemo``): its counts, which change only when a
     case is written, created or solved; and its ages and SLA states, which change as open cases age. As a case
     crosses an age edge or a target, every few seconds with thousands open, only its queue and priority are counted
-    again (``_read_backlog_times``), rather than the whole backlog."""
-    changes = Store.changes(conn, "cases")
+    again (``_read_backlog_times``), rather than the whole backlog. ``changes``: the cases' write count."""
     counts = _kept(memo, "open_cases", changes, at, lambda: _read_open_cases(conn, at))
     key = (changes, settings)
     earlier: _BacklogTimes | None = None

@@ -80,7 +80,7 @@ def test_a_prune_or_a_long_gap_reads_the_timeline_again(store: Store):
 def test_written_since_is_the_earliest_time_stored_by_the_writes_in_between(store: Store):
     def changes() -> int:
         with store.read() as conn:
-            return Store.changes(conn, "agent_states")
+            return Store.changes(conn)["agent_states"]
 
     def written(before: int) -> float | None:
         now = changes()

@@ -122,7 +122,7 @@ def test_the_backlog_is_counted_again_only_when_it_can_change(store):
 def test_each_write_to_a_table_is_counted(store):
     def changes(table: str) -> int:
         with store.read() as conn:
-            return Store.changes(conn, table)
+            return Store.changes(conn)[table]
 
     assert changes("cases") == 0
     store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "solved", "low", AT - 9 * h)]), None, 0)

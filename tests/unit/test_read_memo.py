@@ -17,7 +17,7 @@ from shiftboard.adapters.simulator import SimulatorSettings
 from shiftboard.collector import SourceRunner
 from shiftboard.config import MetricsSettings
 from shiftboard.metrics import HORIZON_MARGIN_S, ReadMemo, compute
-from shiftboard.model import AgentState, Batch, Case, Contact, Rating
+from shiftboard.model import AgentState, Batch, Case, Contact, QueueSnapshot, Rating
 from shiftboard.store import Store
 
 m, h = 60.0, 3600.0
@@ -26,7 +26,7 @@ m, h = 60.0, 3600.0
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp()
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 METRICS = MetricsSettings(timezone="UTC", business_hours={"days": DAYS, "start": "08:00"})
-PARTS = ("open_cases", "backlog", "contacts", "agents", "cases", "ratings")
+PARTS = ("open_cases", "backlog", "contacts", "agents", "cases", "ratings", "snapshots")
 
 
 def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_path: Path):
@@ -92,7 +92,8 @@ def test_a_contact_moved_out_of_the_kept_part_is_counted_where_it_now_is(tmp_pat
 
 @st.composite
 def records(draw):
-    """Contacts, agent states, cases and ratings around AT, some with times after it (a source's clock ahead)."""
+    """Contacts, agent states, cases, ratings and queue snapshots around AT, some with times after it (a source's
+    clock ahead)."""
     moment = st.floats(AT - 26 * h, AT + 2 * h)
 
     def after(start: float):
@@ -147,7 +148,21 @@ def records(draw):
         Rating("src", f"r{i}", "csat", draw(st.integers(1, 5)), 5, draw(moment), scale_min=1, case_id="k0")
         for i in range(draw(st.integers(0, 4)))
     ]
-    return Batch(cases=cases, contacts=contacts, agent_states=states, ratings=ratings)
+    snapshots = [
+        QueueSnapshot(
+            "src",
+            draw(st.sampled_from(["Mail", "Chat"])),
+            draw(moment),
+            waiting=draw(st.integers(0, 3)),
+            longest_wait_s=30.0,
+            agents_online=2,
+            agents_available=1,
+            window_start=AT - 12 * h,
+            offered=draw(st.integers(0, 9)),
+        )
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    return Batch(cases=cases, contacts=contacts, agent_states=states, ratings=ratings, queue_snapshots=snapshots)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
