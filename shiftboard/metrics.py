@@ -40,6 +40,9 @@ MAX_WAIT_S = 86400.0
 SNAPSHOT_MAX_AGE_S = 600.0
 #: Staffing reads the arrivals and handle times of this last stretch before ``at``.
 STAFFING_WINDOW_S = 3600.0
+#: How far before the moment a board's agents' timeline was read up to a later write may store states and still
+#: extend it rather than have the day read again (``_Timeline.unseen``): a few polls of a helpdesk.
+LATE_STATES_S = 600.0
 #: How many of the latest rating comments are shown.
 COMMENTS_SHOWN = 10
 AGE_BUCKETS = (("under_1h", 3600.0), ("1h_to_4h", 4 * 3600.0), ("4h_to_24h", 86400.0), ("over_24h", math.inf))
@@ -519,15 +522,23 @@ class _Timeline:
         #: Per queue (None: all): the closed spans in which one of its agents was available, joined, and their ends
         #: (``availability``).
         self._available: dict[str | None, tuple[list[tuple[float, float]], list[float]]] = {}
+        #: The changes added that start at or after ``recent_from`` (``LATE_STATES_S`` before ``read_to``), as read:
+        #: a later write may store states before ``read_to`` beside them (``unseen``).
+        self.recent_from = since
+        self._recent: set[tuple[Any, ...]] = set()
         self.read_to = since
         self.extend(changes, read_to)
 
     def extend(self, changes: Iterable[Any], read_to: float) -> None:
-        """Add the changes (source, agent, since, state, queues) stored from ``read_to`` as read before up to the new
-        ``read_to``: each agent's in order of time, all after its latest state."""
+        """Add the changes (source, agent, since, state, queues) up to the new ``read_to``: each agent's in order of
+        time, all after its latest state (those stored from ``read_to`` as read before, and ``unseen``'s)."""
         latest, closed, durations = self.latest, self.closed, self._durations
         available: list[tuple[float, float, tuple[str, ...]]] = []
+        recent_from = max(self.recent_from, read_to - LATE_STATES_S)
+        recent = {row for row in self._recent if row[2] >= recent_from}
         for source, agent, moment, state, raw in changes:
+            if moment >= recent_from:
+                recent.add((source, agent, moment, state, raw))
             key = (source, agent)
             last = latest.get(key)
             if last is not None and moment > last[0]:
@@ -545,11 +556,32 @@ class _Timeline:
                 if queue is None or _serves(queues, queue):
                     _join(spans, ends, start, end)
         self.read_to = read_to
+        self.recent_from, self._recent = recent_from, recent
         #: The starts of the latest states that are "available", per queue (``availability``).
         self._starts: dict[str | None, list[float]] = {}
         self._totals_at: tuple[float, dict[tuple[str, ...], tuple[float, float]]] | None = None
         self._states: dict[str | None, dict[str, int]] = {}
         self._queues = {q for _, _, qs in latest.values() for q in qs}
+
+    def unseen(self, rows: Iterable[Any]) -> list[Any] | None:
+        """Of ``rows`` (source, agent, since, state, queues), every change stored from ``recent_from`` up to some
+        moment in order of time, those not in the timeline yet; None when one of them is not after its agent's latest
+        state (stored out of order, or an added change rewritten): the timeline must be read again."""
+        starts: dict[tuple[str, str], float] = {}
+        unseen = []
+        for row in rows:
+            if tuple(row) in self._recent:
+                continue
+            key = (row[0], row[1])
+            last = starts.get(key)
+            if last is None:
+                state = self.latest.get(key)
+                last = -math.inf if state is None else state[0]
+            if row[2] <= last:
+                return None
+            starts[key] = row[2]
+            unseen.append(row)
+        return unseen
 
     def states(self, queue: str | None) -> dict[str, int]:
         """Agents by their state at the moment read (their latest change before it); ``queue`` None counts all."""
@@ -833,8 +865,10 @@ def _agents(conn: Any, since: float, at: float, changes: int, memo: ReadMemo | N
 
 
 def _extend_agents(conn: Any, memo: ReadMemo, key: tuple[int, float], at: float) -> _Timeline | None:
-    """The kept timeline brought up to ``at`` with the states stored after the moment it was read up to, when every
-    state written since it was kept is among them; else None."""
+    """The kept timeline brought up to ``at`` with the states stored after the moment it was read up to, and those
+    written since it was kept, when each of them is its agent's latest (``_Timeline.unseen``); else None. A source
+    often stores states from before the board's last read: a helpdesk polled every 30 s gives each its own time,
+    and the simulator its events since its last poll."""
     kept = memo.latest("agents")
     if kept is None:
         return None
@@ -842,13 +876,16 @@ def _extend_agents(conn: Any, memo: ReadMemo, key: tuple[int, float], at: float)
     if since != key[1] or at < timeline.read_to:
         return None
     written = Store.written_since(conn, "agent_states", before, key[0])
-    if written is None or written < timeline.read_to:
+    if written is None or written < timeline.recent_from:
         return None
     rows = conn.execute(
         "SELECT source, agent, since, state, queues FROM agent_states WHERE since >= ? AND since < ? ORDER BY since",
-        (timeline.read_to, at),
+        (min(written, timeline.read_to), at),
     ).fetchall()  # all read before the kept timeline changes: a failed read leaves it as it was
-    timeline.extend(rows, at)
+    unseen = timeline.unseen(rows)
+    if unseen is None:
+        return None
+    timeline.extend(unseen, at)
     memo.keep("agents", key, at, _agents_until(conn, at), timeline)
     memo.extended["agents"] += 1
     return timeline

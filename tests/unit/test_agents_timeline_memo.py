@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from shiftboard.metrics import ReadMemo, compute
+from shiftboard.metrics import LATE_STATES_S, ReadMemo, compute
 from shiftboard.model import AgentState, Batch
 from shiftboard.store import WRITES_KEPT, Store
 from tests.unit.test_read_memo import AT, METRICS, h, m
@@ -43,16 +43,43 @@ def test_states_stored_after_the_moment_read_extend_the_timeline(store: Store):
     reader.close()
 
 
-def test_a_state_stored_before_the_moment_read_reads_the_timeline_again(store: Store):
+def test_a_state_stored_late_after_its_agents_latest_extends_the_timeline(store: Store):
     store.write_batch("src", "test", states(("a1", "available", AT - 2 * h)), None, 0)
     reader = Store(store.path, readonly=True)
     memo = ReadMemo()
     read(reader, AT, memo)
-    # A source that reports late: a change 5 minutes before the moment read splits a segment the timeline holds.
+    # A source that reports late (a helpdesk polled every 30 s, the simulator's events since its last poll): a change
+    # 5 minutes before the moment read ends the agent's latest state there, as a fresh read does (``read`` compares).
     store.write_batch("src", "test", states(("a1", "busy", AT - 5 * m), ("a1", "available", AT + 10)), None, 1)
     figures = read(reader, AT + m, memo)
-    assert memo.extended["agents"] == 0
+    assert memo.extended["agents"] == 1
     assert 0 < figures["queues"]["all"]["contacts"]["occupancy_pct"] < 100
+    # The same states sent again change nothing: they are in the timeline already.
+    store.write_batch("src", "test", states(("a1", "busy", AT - 5 * m), ("a1", "available", AT + 10)), None, 2)
+    read(reader, AT + 2 * m, memo)
+    assert memo.extended["agents"] == 2
+    reader.close()
+
+
+def test_a_state_stored_before_its_agents_latest_or_rewritten_reads_the_timeline_again(store: Store):
+    store.write_batch("src", "test", states(("a1", "available", AT - 2 * h), ("a1", "busy", AT - 9 * m)), None, 0)
+    reader = Store(store.path, readonly=True)
+    memo = ReadMemo()
+    read(reader, AT, memo)
+    # A change inside a segment the timeline has closed splits it: the day is read again.
+    store.write_batch("src", "test", states(("a1", "away", AT - 10 * m)), None, 1)
+    read(reader, AT + m, memo)
+    assert memo.extended["agents"] == 0
+    # A state the timeline holds, written again with another state.
+    store.write_batch("src", "test", states(("a1", "wrap_up", AT - 9 * m)), None, 2)
+    figures = read(reader, AT + 2 * m, memo)
+    assert memo.extended["agents"] == 0
+    assert figures["queues"]["all"]["agents"]["wrap_up"] == 1
+    # A change from longer before the moment read than a late source is waited for (LATE_STATES_S), after the
+    # agent's latest state: read again too, not looked for among the states the timeline keeps.
+    store.write_batch("src", "test", states(("a2", "busy", AT + 2 * m - LATE_STATES_S - 1)), None, 3)
+    read(reader, AT + 3 * m, memo)
+    assert memo.extended["agents"] == 0
     reader.close()
 
 
