@@ -976,8 +976,8 @@ def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) 
 
 def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None) -> dict[str, _Contacts]:
     """Every queue's contacts at ``p["at"]``: the window's sums (kept while the contacts are unchanged, ``changes``
-    being their write count; see ``_contacts_until``) with the last hour's read afresh, as the hour moves on with
-    every read."""
+    being their write count; see ``_contacts_until``) with the last hour's arrivals and handle times, counted at
+    ``at`` from the hour's contacts (``_Hour``)."""
 
     def read() -> tuple[dict[str, _Contacts], float]:
         window = _window_contacts(conn, p, changes, memo)
@@ -988,21 +988,92 @@ def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None)
     contacts: dict[str, _Contacts] = {}
     for queue, acc in window.items():
         contacts[queue] = copy.copy(acc)  # the kept sums stay as read; this read adds its own hour
-    for queue, count in conn.execute(
-        """SELECT queue, COUNT(*) FROM contacts WHERE offered_at >= :hour AND offered_at < :at AND blocked = 0
-           GROUP BY queue""",
-        p,
-    ):
-        contacts.setdefault(queue, _Contacts()).arrivals_hour = count
-    for queue, h_sum, h_n in conn.execute(
-        """SELECT queue, SUM(ended_at - answered_at + COALESCE(wrap_up_s, 0)), COUNT(*) FROM contacts
-           WHERE ended_at >= :hour AND ended_at < :at AND answered_at <= ended_at AND blocked = 0
-           GROUP BY queue""",
-        p,
-    ):
-        acc = contacts.setdefault(queue, _Contacts())
-        acc.handle_hour_sum, acc.handle_hour_n = h_sum or 0.0, h_n
+    hour = _hour(conn, p["at"], changes, memo)
+    start, at = p["hour"], p["at"]
+    for queue in sorted(hour.offers.keys() | hour.ends.keys()):
+        offers = hour.offers.get(queue, [])
+        arrivals = bisect_left(offers, at) - bisect_left(offers, start)
+        if arrivals:
+            contacts.setdefault(queue, _Contacts()).arrivals_hour = arrivals
+        ends, handles = hour.ends.get(queue, ([], []))
+        i, j = bisect_left(ends, start), bisect_left(ends, at)
+        if j > i:
+            acc = contacts.setdefault(queue, _Contacts())
+            acc.handle_hour_sum, acc.handle_hour_n = fsum(handles[i:j]), j - i
     return contacts
+
+
+@dataclass(frozen=True, slots=True)
+class _Hour:
+    """The contacts that make the last hour's figures before any moment from ``read_to`` on, until a contact is
+    offered or ends after it: per queue, those offered from ``lo`` (not blocked), in order of offer; and those answered
+    that ended from ``lo``, in order of end, with their handle times (ended - answered + wrap-up). ``lo`` is at most
+    an hour before ``read_to``. A read counts its hour from them with two bisections, not two queries."""
+
+    lo: float
+    read_to: float
+    offers: dict[str, list[float]]
+    ends: dict[str, tuple[list[float], list[float]]]
+
+
+def _hour(conn: Any, at: float, changes: int, memo: ReadMemo | None) -> _Hour:
+    """The contacts of the hour before ``at`` (``_Hour``): kept while the contacts are unchanged (``changes``, their
+    write count) and none is offered or ends between the moment read and ``at``; after a write, those before the
+    earliest time it stored (``Store.written_since``) are kept and only the later ones read, as a live source writes
+    the contacts of its last minutes."""
+    kept = memo.get("hour", changes, at) if memo is not None else None
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    lo = at - STAFFING_WINDOW_S
+    hour = None
+    if memo is not None and (latest := memo.latest("hour")) is not None:
+        before, earlier = latest
+        written = Store.written_since(conn, "contacts", before, changes)
+        if written is not None and at >= earlier.read_to:
+            hour = _read_hour(conn, lo, max(lo, min(written, earlier.read_to)), at, earlier)
+            memo.extended["hour"] += 1
+    if hour is None:
+        hour = _read_hour(conn, lo, lo, at, None)
+    if memo is not None:
+        later = conn.execute(
+            "SELECT (SELECT MIN(offered_at) FROM contacts WHERE offered_at >= ?),"
+            " (SELECT MIN(ended_at) FROM contacts WHERE ended_at >= ?)",
+            (at, at),
+        ).fetchone()
+        memo.keep("hour", changes, at, min((_just_after(m) for m in later if m is not None), default=math.inf), hour)
+    return hour
+
+
+def _read_hour(conn: Any, lo: float, start: float, at: float, earlier: _Hour | None) -> _Hour:
+    """The contacts from ``lo`` up to ``at``: those of ``earlier`` from ``lo`` up to ``start``, and those stored
+    from ``start`` read. The lists of ``earlier`` are left as they were."""
+    offers: dict[str, list[float]] = {}
+    ends: dict[str, tuple[list[float], list[float]]] = {}
+    if earlier is not None:
+        for queue, times in earlier.offers.items():
+            kept = times[bisect_left(times, lo) : bisect_left(times, start)]
+            if kept:
+                offers[queue] = kept
+        for queue, (times, handles) in earlier.ends.items():
+            i, j = bisect_left(times, lo), bisect_left(times, start)
+            if j > i:
+                ends[queue] = (times[i:j], handles[i:j])
+    bounds = {"lo": start, "at": at}
+    for queue, offered in conn.execute(
+        "SELECT queue, offered_at FROM contacts WHERE offered_at >= :lo AND offered_at < :at AND blocked = 0"
+        " ORDER BY offered_at",
+        bounds,
+    ):
+        offers.setdefault(queue, []).append(offered)
+    for queue, ended, handle in conn.execute(
+        """SELECT queue, ended_at, ended_at - answered_at + COALESCE(wrap_up_s, 0) FROM contacts
+           WHERE ended_at >= :lo AND ended_at < :at AND answered_at <= ended_at AND blocked = 0 ORDER BY ended_at""",
+        bounds,
+    ):
+        times, handles = ends.setdefault(queue, ([], []))
+        times.append(ended)
+        handles.append(handle)
+    return _Hour(lo, at, offers, ends)
 
 
 #: The contacts' window is counted in two parts, split at the UTC hour an hour before the hour of ``at``: those
@@ -1460,7 +1531,9 @@ class ReadMemo:
 
     The contacts' window sums are kept whole while the contacts are unchanged; after a write, the sums of the
     contacts before the split an hour or two back ("contacts_before", ``contacts_split``) are kept while no write
-    reached back before it, and only the contacts after it are counted again.
+    reached back before it, and only the contacts after it are counted again. The last hour's contacts ("hour",
+    ``_Hour``) and the agents' timeline ("agents") are brought up to date after a write: only what it can have
+    changed is read.
 
     What is made from kept parts (the cases of each queue added up) is kept too, and made again only when a part was
     read again (``derived``).

@@ -26,7 +26,7 @@ m, h = 60.0, 3600.0
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp()
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 METRICS = MetricsSettings(timezone="UTC", business_hours={"days": DAYS, "start": "08:00"})
-PARTS = ("open_cases", "backlog", "contacts", "agents", "cases", "ratings", "snapshots")
+PARTS = ("open_cases", "backlog", "contacts", "agents", "cases", "ratings", "snapshots", "hour")
 
 
 def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_path: Path):
@@ -51,6 +51,7 @@ def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_p
     assert all(memo.hits[part] > 0 for part in PARTS), memo.hits
     assert sum(memo.hits.values()) < len(PARTS) * 90 * 4  # and parts were read again after its writes
     assert memo.extended["agents"] > 0  # its agents' timeline brought up to date with states stored after it
+    assert memo.extended["hour"] > 0  # and the last hour's contacts with those it wrote
     # Every read of the window after a commit kept the contacts before the split (only the first read counted them).
     window_reads = 90 * 4 - memo.hits["contacts"]
     assert window_reads > 10 and memo.hits["contacts_before"] == window_reads - 1, memo.hits
