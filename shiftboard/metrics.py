@@ -841,9 +841,8 @@ def _just_after(moment: float | None) -> float:
 
 def _agents(conn: Any, since: float, at: float, changes: int, memo: ReadMemo | None) -> _Timeline:
     """The agents' timeline from ``since`` up to ``at``, kept while the agent states are unchanged (``changes``, their
-    write count) and none is stored between the moment it was read and ``at``; extended when every state stored since
-    is at or after that moment (``Store.written_since``), as a live source's are: read again from ``since``, its cost
-    grew all day."""
+    write count) and none is stored between the moment it was read and ``at``; after a write, extended with the
+    states it stored when it can be (``_extend_agents``): read again from ``since``, its cost grew all day."""
     key = (changes, since)
     if memo is not None:
         timeline = memo.get("agents", key, at)
