@@ -987,7 +987,7 @@ def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None)
     contacts: dict[str, _Contacts] = {}
     for queue, acc in window.items():
         contacts[queue] = copy.copy(acc)  # the kept sums stay as read; this read adds its own hour
-    hour = _hour(conn, p["at"], changes, memo)
+    hour = _hour(conn, p, changes, memo)
     start, at = p["hour"], p["at"]
     for queue in sorted(hour.offers.keys() | hour.ends.keys()):
         offers = hour.offers.get(queue, [])
@@ -1015,15 +1015,15 @@ class _Hour:
     ends: dict[str, tuple[list[float], list[float]]]
 
 
-def _hour(conn: Any, at: float, changes: int, memo: ReadMemo | None) -> _Hour:
-    """The contacts of the hour before ``at`` (``_Hour``): kept while the contacts are unchanged (``changes``, their
-    write count) and none is offered or ends between the moment read and ``at``; after a write, those before the
-    earliest time it stored (``Store.written_since``) are kept and only the later ones read, as a live source writes
-    the contacts of its last minutes."""
+def _hour(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None) -> _Hour:
+    """The contacts of the hour before ``p["at"]``, from ``p["hour"]`` (``_Hour``): kept while the contacts are
+    unchanged (``changes``, their write count) and none is offered or ends between the moment read and ``at``; after
+    a write, those before the earliest time it stored (``Store.written_since``) are kept and only the later ones read,
+    as a live source writes the contacts of its last minutes."""
+    at, lo = p["at"], p["hour"]
     kept = memo.get("hour", changes, at) if memo is not None else None
     if kept is not None:
         return kept  # type: ignore[no-any-return]
-    lo = at - STAFFING_WINDOW_S
     hour = None
     if memo is not None and (latest := memo.latest("hour")) is not None:
         before, earlier = latest
