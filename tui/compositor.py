@@ -52,11 +52,7 @@ class CroppedCompositor(Compositor):
         changed = self._narrowed_to
         if not changed:
             return widgets
-        return {
-            widget: (region, clip)
-            for widget, (region, clip) in widgets.items()
-            if any(area.overlaps(region.intersection(clip)) for area in changed)
-        }
+        return _meeting(widgets, changed)
 
     def render_partial_update(self) -> ChopsUpdate | None:
         self._changed = tuple(self._dirty_regions) if self.narrow else ()  # the base clears them before rendering
@@ -77,3 +73,25 @@ class CroppedCompositor(Compositor):
 def use_cropped_compositor(screen: Screen) -> None:
     """Give a screen that is not mounted yet a ``CroppedCompositor`` (call from its ``__init__``)."""
     screen._compositor = CroppedCompositor()
+
+
+def _meeting(
+    widgets: dict[Widget, tuple[Region, Region]], changed: tuple[Region, ...]
+) -> dict[Widget, tuple[Region, Region]]:
+    """Of ``widgets`` (front first, as Textual orders them), those whose visible area meets a changed area that no
+    widget in front of them covers whole.
+
+    A widget in front wins every cell of its visible area (``_render_chops`` keeps the first strip for each cut, and
+    a widget's strips fill its area), so a container behind a changed tile, the grid and the screen, would be
+    rendered only to be thrown away: about a third of the work of a tick of the longest wait.
+    """
+    open_areas = list(changed)
+    kept: dict[Widget, tuple[Region, Region]] = {}
+    for widget, (region, clip) in widgets.items():
+        if not open_areas:
+            break
+        visible = region.intersection(clip)
+        if any(area.overlaps(visible) for area in open_areas):
+            kept[widget] = (region, clip)
+            open_areas = [area for area in open_areas if not visible.contains_region(area)]
+    return kept
