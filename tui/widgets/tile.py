@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from rich.align import Align
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import RenderResult
 from textual.content import Content
 from textual.renderables.digits import Digits
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 from shiftboard.tui.figures import Figure, State
@@ -31,16 +34,42 @@ class Tile(Widget, can_focus=True):
         self.note: str | None = None
         self._shown_subtitle: str | None = None
         self.border_title = Content(figure.label)
+        #: The large digits' lines (``_large_lines``) and what they were drawn for.
+        self._large: list[Strip] = []
+        self._large_key: tuple | None = None
 
     def render(self) -> RenderResult:
+        # The compact number only: large digits are drawn by ``render_line``.
+        return Content(self.text).stylize("bold")
+
+    def render_line(self, y: int) -> Strip:
+        """One line inside the border: of the large digits when they fit, else of ``render``'s compact number."""
+        lines = self._large_lines()
+        if lines is None:
+            return super().render_line(y)
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _large_lines(self) -> list[Strip] | None:
+        """The number in Textual's large digits, centred in the tile's inner area, as Textual would draw
+        ``Align(Digits(text, rich_style), "center")`` with the tile's ``content-align: center middle``; None when
+        they do not fit or are not wanted.
+
+        Drawn here rather than returned by ``render`` because Textual's route for a Rich renderable (render it on a
+        console, split and crop its lines, align them) was a quarter of the main thread's work for each second the
+        longest wait ticks on; this is a tenth of that. ``tests/tui/test_tile.py`` compares the two, line by line.
+        """
+        width, height = self.size
         # Large or compact is decided here, at the size being drawn: deciding it on every resize made each tile ask
         # for a repaint of its own after the layout that sized it (a second render of the whole board at start-up).
-        inner = self.content_size
-        fits = inner.height >= 3 and inner.width >= GLYPH_WIDTH * len(self.text)
+        fits = height >= 3 and width >= GLYPH_WIDTH * len(self.text)
         # Digits draws with box glyphs: --ascii keeps plain bold numbers.
-        if fits and not self.ascii_only and any(char.isdigit() for char in self.text):
-            return Align(Digits(self.text, self.rich_style), "center")
-        return Content(self.text).stylize("bold")
+        if not fits or self.ascii_only or not any(char.isdigit() for char in self.text):
+            return None
+        visual_style, rich_style = self.visual_style, self.rich_style
+        key = (self.text, width, height, visual_style, rich_style)
+        if key != self._large_key:
+            self._large_key, self._large = key, _centred_digits(self.text, width, height, visual_style, rich_style)
+        return self._large
 
     @property
     def ascii_only(self) -> bool:
@@ -83,3 +112,23 @@ class Tile(Widget, can_focus=True):
         if subtitle != self._shown_subtitle:  # setting it repaints the tile, even to the same text
             self._shown_subtitle = subtitle
             self.border_subtitle = Content(subtitle) if subtitle else None
+
+
+def _centred_digits(text: str, width: int, height: int, visual_style: VisualStyle, rich_style: Style) -> list[Strip]:
+    """``text`` in large digits, centred on ``height`` lines of ``width`` cells, styled as Textual styles a Rich
+    renderable that ``render`` returns (``Visual.to_strips``): the digits in the tile's style over its visual
+    style, the space beside them in the visual style, the blank lines above and below in it too, not reversed."""
+    base = visual_style.rich_style
+    rows = [segment for segment in Digits(text).render(rich_style) if segment.text != "\n"]
+    blank = Strip.blank(width, (visual_style + VisualStyle(reverse=False)).rich_style)
+    top = (height - len(rows)) // 2
+    lines = [blank] * height
+    for number, row in enumerate(rows):
+        wide = row.cell_length
+        left, right = (width - wide) // 2, width - wide - (width - wide) // 2
+        segments = [Segment(" " * left, base)] if left else []
+        segments.append(Segment(row.text, base + row.style))
+        if right:
+            segments.append(Segment(" " * right, base))
+        lines[top + number] = Strip(segments, width)
+    return lines
