@@ -1,5 +1,5 @@
 """A tile's large digits (tui/widgets/tile.py draws them line by line) are what Textual draws for
-``Align(Digits(text, style), "center")`` returned by ``render``, at every size, state and focus."""
+``Align(Digits(text, style), "center")`` returned by ``render``, at every size, state, focus and theme."""
 
 from __future__ import annotations
 
@@ -33,11 +33,16 @@ def textual_lines(tile: Tile) -> list[list]:
     return [list(strip) for strip in Visual.to_strips(tile, visual, width, height, tile.visual_style)]
 
 
-@pytest.mark.parametrize("size", [(30, 8), (31, 9), (20, 5), (40, 7), (26, 6)])
-async def test_large_digits_are_drawn_as_textual_draws_them(size):
+@pytest.mark.parametrize(
+    ("size", "theme"),
+    [(size, "textual-dark") for size in [(30, 8), (31, 9), (20, 5), (40, 7), (26, 6)]]
+    + [((31, 9), theme) for theme in ["textual-light", "ansi-dark", "gruvbox"]],
+)
+async def test_large_digits_are_drawn_as_textual_draws_them(size, theme):
     app = OneTile()
     compared = 0
     async with app.run_test(size=size) as pilot:
+        app.theme = theme
         tile = app.query_one(Tile)
         for focused in (False, True):
             if focused:

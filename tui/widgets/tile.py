@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.app import RenderResult
 from textual.content import Content
 from textual.renderables.digits import Digits
@@ -65,10 +64,10 @@ class Tile(Widget, can_focus=True):
         # Digits draws with box glyphs: --ascii keeps plain bold numbers.
         if not fits or self.ascii_only or not any(char.isdigit() for char in self.text):
             return None
-        visual_style, rich_style = self.visual_style, self.rich_style
-        key = (self.text, width, height, visual_style, rich_style)
+        visual_style = self.visual_style
+        key = (self.text, width, height, visual_style)
         if key != self._large_key:
-            self._large_key, self._large = key, _centred_digits(self.text, width, height, visual_style, rich_style)
+            self._large_key, self._large = key, _centred_digits(self.text, width, height, visual_style)
         return self._large
 
     @property
@@ -114,12 +113,17 @@ class Tile(Widget, can_focus=True):
             self.border_subtitle = Content(subtitle) if subtitle else None
 
 
-def _centred_digits(text: str, width: int, height: int, visual_style: VisualStyle, rich_style: Style) -> list[Strip]:
+def _centred_digits(text: str, width: int, height: int, visual_style: VisualStyle) -> list[Strip]:
     """``text`` in large digits, centred on ``height`` lines of ``width`` cells, styled as Textual styles a Rich
-    renderable that ``render`` returns (``Visual.to_strips``): the digits in the tile's style over its visual
-    style, the space beside them in the visual style, the blank lines above and below in it too, not reversed."""
+    renderable that ``render`` returns (``Visual.to_strips``): all in the tile's visual style, the blank lines above
+    and below not reversed.
+
+    The digits take the visual style, not the tile's ``rich_style`` that ``Digits`` was given: the two come from the
+    same rules (the tile's and its ancestors' colours and text style), and the visual style is kept between renders
+    while the other is worked out again on each call, for each line.
+    """
     base = visual_style.rich_style
-    rows = [segment for segment in Digits(text).render(rich_style) if segment.text != "\n"]
+    rows = [segment for segment in Digits(text).render(base) if segment.text != "\n"]
     blank = Strip.blank(width, (visual_style + VisualStyle(reverse=False)).rich_style)
     top = (height - len(rows)) // 2
     lines = [blank] * height
