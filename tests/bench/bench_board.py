@@ -357,6 +357,20 @@ class OpenBoard(NamedTuple):
     #: Tells its config apart from the other collecting board's (``_config``); "simulator" also means that its
     #: settling waits for the simulator's first sync.
     name: str = ""
+    #: For a viewer on a fresh copy of the cache: writes what it shows into the copy before it starts.
+    prepare: Callable[[Path], None] | None = None
+
+
+def caller_waiting(cache: Path) -> None:
+    """Stores in ``cache`` one call offered 20 s ago that nobody answers: the longest wait then ticks every second
+    (m:ss), what the simulator's board does only while its model has a caller waiting."""
+    from shiftboard.model import Batch, Contact
+    from shiftboard.store import Store
+
+    now = time.time()
+    with Store(cache) as store:
+        call = Contact(source="bench-waiting", id="waiting-1", queue=bench_metrics.QUEUES[0], offered_at=now - 20)
+        store.write_batch("bench-waiting", "files", Batch(contacts=[call]), None, now)
 
 
 OPEN_BOARDS = (
@@ -364,6 +378,13 @@ OPEN_BOARDS = (
         "board fixed at a moment (--at), no source: reads again only when the cache changes", None, bench_metrics.AT
     ),
     OpenBoard("live board, no source of its own (a viewer): recomputes every figure every 2 s", None, None),
+    OpenBoard(
+        "live viewer with a caller waiting: its longest wait ticks every second, a screen update each time",
+        None,
+        None,
+        "waiting",
+        caller_waiting,
+    ),
     OpenBoard(
         "live board collecting a helpdesk API in-process (Freshdesk emulator on loopback, polled every 30 s, "
         "a new ticket every 10 s): a wall board's usual set-up",
@@ -425,6 +446,11 @@ def cpu_rows(
         loads.append(os.getloadavg()[0])
         bare_runs.append(left_open([sys.executable, str(bare)], folder, span))
         for board, runs in zip(OPEN_BOARDS, board_runs, strict=True):
+            if board.prepare is not None:
+                fresh_copy(cache, copy)
+                board.prepare(copy)
+                runs.append(left_open(board_argv(_config(folder, copy), board.at), folder, span))
+                continue
             if board.sources is None:
                 runs.append(left_open(board_argv(config, board.at), folder, span))
                 continue
@@ -458,7 +484,7 @@ def cpu_rows(
             if board.name == "simulator"
             else ""
         )
-        copied = "on a fresh copy of the cache each round; " if board.sources is not None else ""
+        copied = "on a fresh copy of the cache each round; " if board.sources or board.prepare else ""
         rows.append(
             {
                 "figure": f"CPU left open, {span_text}: {board.label}",
