@@ -1005,11 +1005,10 @@ def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None)
 @dataclass(frozen=True, slots=True)
 class _Hour:
     """The contacts that make the last hour's figures before any moment from ``read_to`` on, until a contact is
-    offered or ends after it: per queue, those offered from ``lo`` (not blocked), in order of offer; and those answered
-    that ended from ``lo``, in order of end, with their handle times (ended - answered + wrap-up). ``lo`` is at most
-    an hour before ``read_to``. A read counts its hour from them with two bisections, not two queries."""
+    offered or ends after it: per queue, those offered in the hour before ``read_to`` (not blocked), in order of
+    offer; and those answered that ended in it, in order of end, with their handle times (ended - answered +
+    wrap-up). A read counts its hour from them with two bisections, not two queries."""
 
-    lo: float
     read_to: float
     offers: dict[str, list[float]]
     ends: dict[str, tuple[list[float], list[float]]]
@@ -1072,7 +1071,7 @@ def _read_hour(conn: Any, lo: float, start: float, at: float, earlier: _Hour | N
         times, handles = ends.setdefault(queue, ([], []))
         times.append(ended)
         handles.append(handle)
-    return _Hour(lo, at, offers, ends)
+    return _Hour(at, offers, ends)
 
 
 #: The contacts' window is counted in two parts, split at the UTC hour an hour before the hour of ``at``: those

@@ -382,8 +382,7 @@ OPEN_BOARDS = (
         "live viewer with a caller waiting: its longest wait ticks every second, a screen update each time",
         None,
         None,
-        "waiting",
-        caller_waiting,
+        prepare=caller_waiting,
     ),
     OpenBoard(
         "live board collecting a helpdesk API in-process (Freshdesk emulator on loopback, polled every 30 s, "

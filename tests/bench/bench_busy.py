@@ -100,18 +100,18 @@ def replay(cache: Path, folder: Path, span_s: int) -> Replay:
             began = time.thread_time()
             runner.sync()
             sync_cpu += time.thread_time() - began
-            moments = []
             if announced:  # the board reads a few ms after the commit
-                moments.append((now[0] + COMMIT_TO_READ_S, True))
+                at = now[0] + COMMIT_TO_READ_S
             elif last_read + REFRESH_S < now[0] + 1:  # its refresh timer falls before the next sync
-                moments.append((last_read + REFRESH_S, False))
-            for at, after_commit in moments:
-                began = time.thread_time()
-                read_board(reader, settings, sources, at, memo=memo)
-                read_cpu += time.thread_time() - began
-                reads += 1
-                after_commits += after_commit
-                last_read = at  # a read moves the refresh timer on (ShiftboardApp._read_finished)
+                at = last_read + REFRESH_S
+            else:
+                continue
+            began = time.thread_time()
+            read_board(reader, settings, sources, at, memo=memo)
+            read_cpu += time.thread_time() - began
+            reads += 1
+            after_commits += bool(announced)
+            last_read = at  # a read moves the refresh timer on (ShiftboardApp._read_finished)
     finally:
         reader.close()
         writer.close()

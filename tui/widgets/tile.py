@@ -55,7 +55,8 @@ class Tile(Widget, can_focus=True):
 
         Drawn here rather than returned by ``render`` because Textual's route for a Rich renderable (render it on a
         console, split and crop its lines, align them) was a quarter of the main thread's work for each second the
-        longest wait ticks on; this is a tenth of that. ``tests/tui/test_tile.py`` compares the two, line by line.
+        longest wait ticks on (py-spy); this is about a third of that. ``tests/tui/test_tile.py`` compares the two,
+        line by line.
         """
         width, height = self.size
         # Large or compact is decided here, at the size being drawn: deciding it on every resize made each tile ask
