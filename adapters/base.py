@@ -137,6 +137,10 @@ class Adapter(ABC):
         interval."""
         stop.wait(seconds)
 
+    def wake(self) -> None:  # noqa: B027 - optional hook
+        """Make a ``wait`` in progress return at once; called from another thread after ``stop`` is set. Needed only
+        by a ``wait`` that blocks on something other than ``stop``."""
+
     def secret(self, what: str = "token") -> str:
         """Read the source's token from ``token_env`` or ``token_file``; never from the config file itself."""
         settings = self.settings

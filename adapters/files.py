@@ -12,9 +12,11 @@ fingerprints differ was rewritten and is read again whole (a later record with t
 one, so reading again changes nothing that did not change). A line is consumed only once its newline is written:
 a half-written last line waits for the next sync. Deleted files are forgotten; new ones are picked up.
 
-Between polls the source looks at the matching files every ``WATCH_S`` (a glob and a stat each) and polls at once
-when one appears, grows, is replaced or goes away, so an appended line reaches the cache well within a second
-whatever ``interval_s`` is; ``interval_s`` still bounds the wait.
+Between polls the source waits for a matching file to appear, grow, be replaced or go away, and then polls at once,
+so an appended line reaches the cache well within a second whatever ``interval_s`` is; ``interval_s`` still bounds
+the wait. On Linux the kernel says when the glob's folders change (``_glob_watch``), and the source looks at the files
+(a glob and a stat each) only then; elsewhere, and for folders on a network file system, it looks every
+``WATCH_S``.
 
 A bad line is skipped and reported as ``file:line: reason``; the rest is imported. A file that cannot be opened
 (permissions, say) is reported the same way, once per change of the file's metadata, and retried when it changes;
@@ -41,6 +43,7 @@ import orjson
 from pydantic import Field
 
 from shiftboard.adapters import _file_records as records
+from shiftboard.adapters._glob_watch import GlobWatch, open_watch
 from shiftboard.adapters.base import Adapter, Cursor, FetchResult, SourceError, SourceSettings
 from shiftboard.model import Batch
 
@@ -52,7 +55,8 @@ CHUNK_BYTES: Final = 1 << 20
 HEAD_BYTES: Final = 1024
 TAIL_BYTES: Final = 256
 CURSOR_VERSION: Final = 1
-#: Seconds between looks at the files while waiting for the next poll (a change is read within this much).
+#: Seconds between looks at the files while waiting for the next poll, where the kernel cannot say when they change
+#: (a change is read within this much).
 WATCH_S: Final = 0.2
 _BOM: Final = b"\xef\xbb\xbf"
 _JSONL_SUFFIXES: Final = (".jsonl", ".ndjson", ".json", ".jl")
@@ -96,6 +100,9 @@ class FilesAdapter(Adapter):
     #: The files as the last fetch found them before reading: ``wait`` compares with this, not with the files when it
     #: starts, so a line appended while a fetch was reading is polled for at once instead of after ``interval_s``.
     _seen: list[tuple[str, int, int, int]] | None = None
+    #: The waits' watch on the glob's folders, from the first wait to ``close`` (``wake`` may come from another thread;
+    #: waking one just closed does nothing).
+    _watch: GlobWatch | None = None
 
     def pattern(self) -> str:
         return os.path.expanduser(self.settings.path)
@@ -116,14 +123,49 @@ class FilesAdapter(Adapter):
         return seen
 
     def wait(self, stop: threading.Event, seconds: float) -> None:
-        """Wait ``seconds``, but return within WATCH_S of a matching file appearing, growing, being replaced or
-        going away. A glob and a stat per file every WATCH_S cost microseconds for the few files a source reads;
-        an inotify watcher (e.g. watchfiles) would also have to follow the glob's folders as they come and go."""
+        """Wait ``seconds``, but return soon after a matching file appears, grows, is replaced or goes away: as the
+        kernel reports it, or within WATCH_S where it cannot (see the module docstring). ``wake`` ends it early."""
         before = self.look() if self._seen is None else self._seen
         deadline = time.monotonic() + seconds
+        files = [path for path, *_ in before]
+        if self._watch is None:
+            # Kept from wait to wait: closing an inotify instance cost 2 ms of the source's thread each time here.
+            self._watch = open_watch(self.pattern(), files)
+        if self._watch is not None:
+            try:
+                self._wait_watching(self._watch, files, before, stop, deadline)
+                return
+            except OSError:  # the kernel refused a watch on a new folder (none left): look on a timer instead
+                self.close()
         while not stop.wait(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline or self.look() != before:
                 return
+
+    def _wait_watching(
+        self,
+        watch: GlobWatch,
+        files: list[str],
+        before: list[tuple[str, int, int, int]],
+        stop: threading.Event,
+        deadline: float,
+    ) -> None:
+        watch.follow(files)
+        watch.wait(0)  # events since the last wait: the look below sees what they could tell
+        if stop.is_set() or self.look() != before:
+            return
+        while (left := deadline - time.monotonic()) > 0:
+            if watch.wait(left) and (stop.is_set() or self.look() != before):
+                return
+
+    def wake(self) -> None:
+        watch = self._watch
+        if watch is not None:
+            watch.wake()
+
+    def close(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
 
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         """Read what was appended since ``cursor``: at most ``batch_size`` lines, ``more`` when lines remain."""

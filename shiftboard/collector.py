@@ -143,6 +143,11 @@ class SourceRunner:
             return self.settings.circuit_probe_s
         return min(interval * 2 ** (self.failures - 1), MAX_BACKOFF_S)
 
+    def wake(self) -> None:
+        """End the adapter's wait between polls, if it has one going (after ``stop`` is set)."""
+        if self._adapter is not None:
+            self._adapter.wake()
+
     def close(self) -> None:
         if self._adapter is not None:
             self._adapter.close()
@@ -212,6 +217,8 @@ class Collector:
                 stop.wait(max(0.0, next_prune - time.monotonic()))
         finally:
             stop.set()
+            for runner in self.runners:
+                runner.wake()
             for thread in threads:
                 thread.join(timeout=5)
             for runner in self.runners:
