@@ -90,10 +90,15 @@ async def test_a_tile_change_renders_that_tile_alone(settings, seeded, monkeypat
     app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
     rendered: list[str | None] = []
     render_lines = Widget.render_lines
+    tile_lines = Tile.render_lines  # a tile draws a changed number without Widget.render_lines (Tile._number_rows)
 
     def counted(self, crop):
         rendered.append(self.id)
         return render_lines(self, crop)
+
+    def counted_tile(self, crop):
+        rendered.append(self.id)
+        return tile_lines(self, crop)
 
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.data is not None)
@@ -103,6 +108,7 @@ async def test_a_tile_change_renders_that_tile_alone(settings, seeded, monkeypat
             each.show("9:58", State.OK)
         await pilot.pause()
         monkeypatch.setattr(Widget, "render_lines", counted)
+        monkeypatch.setattr(Tile, "render_lines", counted_tile)
         for each in changed:
             each.show("9:59", state)
         await until(pilot, lambda: all(each.id in rendered for each in changed))

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from rich.align import Align
 from textual.app import App
+from textual.geometry import Region
 from textual.renderables.digits import Digits
 from textual.visual import Visual, visualize
+from textual.widget import Widget
 
 import shiftboard.tui.app
 from shiftboard.tui.figures import FIGURES_BY_ID, State
@@ -77,3 +79,70 @@ def _box_glyphs(lines) -> bool:
     """Whether the lines (strings or lists of segments) hold a box-drawing character, as large digits do."""
     text = "".join(line if isinstance(line, str) else "".join(segment.text for segment in line) for line in lines)
     return any("\u2500" <= char <= "\u257f" for char in text)
+
+
+SPLICE_CASES = [((30, 8), "textual-dark", False), ((26, 6), "textual-dark", False)] + [
+    ((31, 9), theme, no_color) for theme in ["textual-light", "ansi-dark", "gruvbox"] for no_color in (False, True)
+]
+
+
+@pytest.mark.parametrize(("size", "theme", "no_color"), SPLICE_CASES)
+async def test_a_tick_draws_the_rows_textual_draws(size, theme, no_color, monkeypatch):
+    """When only the number changes, the tile puts its new rows between the old rows' borders and padding
+    (``Tile._number_rows``) instead of having Textual build them again: the same cells, whole rows or cropped, also
+    through a line filter (NO_COLOR's)."""
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = OneTile()
+    spliced = 0
+    async with app.run_test(size=size) as pilot:
+        app.theme = theme
+        tile = app.query_one(Tile)
+        for focused in (False, True):
+            if focused:
+                tile.focus()
+            for state in State:
+                tile.show("1:00", state, "a note")
+                await pilot.pause()  # drawn whole: the styles cache holds every row
+                top, height = tile.styles.gutter.top, tile.size.height
+                width = tile.region.width
+                for text, crop in [
+                    ("1:01", Region(0, 0, width, tile.region.height)),  # what the compositor asks for
+                    ("1:05", Region(0, top, width, height)),
+                    ("1:02", tile.content_region.reset_offset.translate(tile.content_offset)),  # what show refreshes
+                    ("10:03", Region(3, top + 1, width - 5, height - 1)),
+                ]:
+                    tile.show(text, state, "a note")
+                    rows = tile._number_rows(crop)
+                    assert rows is not None, (text, state, focused)
+                    tile._styles_cache.clear()
+                    assert [list(row) for row in rows] == [list(row) for row in Widget.render_lines(tile, crop)]
+                    tile.render_lines(Region(0, 0, width, tile.region.height))  # drawn whole again, as before
+                    spliced += 1
+    assert spliced == 2 * len(State) * 4
+
+
+async def test_textual_draws_the_rows_after_a_change_of_frame_or_with_effects():
+    app = OneTile()
+    async with app.run_test(size=(30, 8)) as pilot:
+        tile = app.query_one(Tile)
+        tile.show("1:00", State.OK)
+        await pilot.pause()
+        rows = Region(0, tile.styles.gutter.top, tile.region.width, tile.size.height)
+        tile.show("1:01", State.WARN)  # a new state: a new border colour, so a full refresh
+        assert tile._number_rows(rows) is None
+        await pilot.pause()
+        tile.show("1:02", State.WARN)
+        assert tile._number_rows(rows) is not None
+        await pilot.pause()
+        tile.styles.tint = "red 40%"
+        await pilot.pause()
+        tile.show("1:03", State.WARN)
+        assert tile._number_rows(rows) is None
+        tile.styles.tint = "red 0%"
+        await pilot.pause()
+        tile.show("1:04", State.WARN)
+        whole = Region(0, 0, tile.region.width, tile.region.height)  # what the compositor asks for
+        assert tile._number_rows(whole) is not None  # the border rows as kept, the number's rows new
+        tile._styles_cache.set_dirty(Region(0, 0, tile.region.width, 1))  # the top border to draw again
+        assert tile._number_rows(whole) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.segment import Segment
 from textual.app import RenderResult
 from textual.content import Content
+from textual.geometry import Region
 from textual.renderables.digits import Digits
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -40,6 +41,59 @@ class Tile(Widget, can_focus=True):
     def render(self) -> RenderResult:
         # The compact number only: large digits are drawn by ``render_line``.
         return Content(self.text).stylize("bold")
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        rows = self._number_rows(crop)
+        return super().render_lines(crop) if rows is None else rows
+
+    def _number_rows(self, crop: Region) -> list[Strip] | None:
+        """The lines of ``crop`` when Textual's styles cache holds them all as last drawn and those to draw again
+        are rows of the large number: each such row's new number between that row's old left part (border,
+        padding) and right part. None otherwise, and Textual draws them.
+
+        When a waiting age ticks, only the number changes (``show`` refreshes the content region alone), yet Textual
+        builds each of its rows again, border, padding and effects included: about half of the screen update that
+        follows (cProfile of a tick). The cache's rows are dropped by every full refresh, which any change of style,
+        size, state or label makes, so a row kept there has the frame the tile still has. Tint, opacity, text
+        opacity, hatch and outline change the number's cells too: with any of them, Textual draws.
+        """
+        number = self._large_lines()
+        if number is None:
+            return None
+        cache = self._styles_cache
+        kept, dirty = cache._cache, cache._dirty_lines
+        lines = crop.line_range
+        top = self.styles.gutter.top
+        if not all(y in kept and (y not in dirty or top <= y < top + len(number)) for y in lines):
+            return None
+        styles = self.styles
+        if (
+            styles.tint.a
+            or styles.text_opacity != 1.0
+            or self.opacity != 1.0
+            or (styles.has_rule("hatch") and styles.hatch != "none")
+            or any(edge for edge, _colour in styles.outline)
+        ):
+            return None
+        width = self.region.width
+        gutter = styles.gutter
+        left, right = gutter.left, width - gutter.right
+        if number[0].cell_length != right - left:
+            return None
+        filters = self.get_line_filters()
+        background = self.background_colors[1] if filters else None
+        strips = []
+        for y in lines:
+            strip = kept[y]
+            if y in dirty:
+                strip = kept[y] = Strip.join([strip.crop(0, left), number[y - top], strip.crop(right, width)])
+                dirty.discard(y)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        if crop.column_span != (0, width):
+            strips = [strip.crop(*crop.column_span) for strip in strips]
+        return strips
 
     def render_line(self, y: int) -> Strip:
         """One line inside the border: of the large digits when they fit, else of ``render``'s compact number."""
