@@ -168,6 +168,23 @@ def open_watch(pattern: str, files: Iterable[str] = ()) -> GlobWatch | None:
     return watch
 
 
+def why_unwatched(pattern: str, files: Iterable[str] = ()) -> str | None:
+    """Why ``open_watch`` would give no watch for ``pattern`` (for ``doctor``), None when it would give one."""
+    try:
+        import inotify_simple  # noqa: F401 - only whether it can be had
+    except ImportError:
+        return "no inotify on this system"
+    files = list(files)
+    remote = remote_folders(glob_folders(pattern) | {os.path.dirname(os.path.realpath(path)) for path in files})
+    if remote:
+        return f"{min(remote)} is on a network or user-space file system"
+    watch = open_watch(pattern, files)
+    if watch is None:
+        return "no inotify instance or watch left (fs.inotify.max_user_instances, fs.inotify.max_user_watches)"
+    watch.close()
+    return None
+
+
 def glob_folders(pattern: str) -> set[str]:
     """The folders to watch for ``pattern``: the nearest existing ancestor of its fixed root, and every existing
     folder a prefix of its folder part matches."""

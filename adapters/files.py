@@ -43,7 +43,7 @@ import orjson
 from pydantic import Field
 
 from shiftboard.adapters import _file_records as records
-from shiftboard.adapters._glob_watch import GlobWatch, open_watch
+from shiftboard.adapters._glob_watch import GlobWatch, open_watch, why_unwatched
 from shiftboard.adapters.base import Adapter, Cursor, FetchResult, SourceError, SourceSettings
 from shiftboard.model import Batch
 
@@ -214,9 +214,11 @@ class FilesAdapter(Adapter):
             except OSError as error:
                 raise SourceError(f"cannot read {path}: {error.strerror}", retryable=False) from None
             count += 1
+        unwatched = why_unwatched(self.pattern(), self.matching())
+        seen = f"looked at every {WATCH_S} s: {unwatched}" if unwatched else "changes are read at once (inotify)"
         if not count:
-            return f"no files match {self.pattern()} yet; they are imported when they appear"
-        return f"{count} file(s) match {self.pattern()}"
+            return f"no files match {self.pattern()} yet; they are imported when they appear; {seen}"
+        return f"{count} file(s) match {self.pattern()}; {seen}"
 
 
 ADAPTER = FilesAdapter

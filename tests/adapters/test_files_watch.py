@@ -237,3 +237,14 @@ def test_a_watch_refused_mid_wait_falls_back_to_the_timed_look(tmp_path: Path, m
         assert ends(thread), "the timed look did not notice the new file"
     finally:
         stop.set()
+
+
+def test_doctor_says_how_changes_are_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "a.jsonl")
+    adapter = FilesAdapter(settings(tmp_path / "*.jsonl"))
+    assert adapter.check() == f"1 file(s) match {tmp_path}/*.jsonl; changes are read at once (inotify)"
+    device = os.stat(tmp_path).st_dev
+    monkeypatch.setattr(
+        _glob_watch, "_read_mountinfo", lambda: f"30 22 {os.major(device)}:{os.minor(device)} / /d rw - nfs4 s:/d rw\n"
+    )
+    assert adapter.check().endswith(f"; looked at every 0.2 s: {tmp_path} is on a network or user-space file system")
