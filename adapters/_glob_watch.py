@@ -187,7 +187,10 @@ def why_unwatched(pattern: str, files: Iterable[str] = ()) -> str | None:
 
 def glob_folders(pattern: str) -> set[str]:
     """The folders to watch for ``pattern``: the nearest existing ancestor of its fixed root, and every existing
-    folder a prefix of its folder part matches."""
+    folder a prefix of its folder part matches. A relative glob is taken from the current folder, as ``glob`` takes
+    it."""
+    if not os.path.isabs(pattern):
+        pattern = os.path.join(os.getcwd(), pattern)
     parts = pattern.split(os.sep)[:-1]
     fixed = next((i for i, part in enumerate(parts) if _MAGIC.search(part)), len(parts))
     root = os.sep.join(parts[:fixed]) or os.sep

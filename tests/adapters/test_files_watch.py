@@ -248,3 +248,19 @@ def test_doctor_says_how_changes_are_seen(tmp_path: Path, monkeypatch: pytest.Mo
         _glob_watch, "_read_mountinfo", lambda: f"30 22 {os.major(device)}:{os.minor(device)} / /d rw - nfs4 s:/d rw\n"
     )
     assert adapter.check().endswith(f"; looked at every 0.2 s: {tmp_path} is on a network or user-space file system")
+
+
+def test_a_relative_glob_watches_the_folder_it_is_taken_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    assert glob_folders("*.jsonl") == {str(tmp_path)}
+    assert glob_folders("in/*.jsonl") == {str(tmp_path / "in")}
+    adapter = FilesAdapter(settings(Path("*.jsonl")))
+    stop = threading.Event()
+    thread = waiting(adapter, stop)
+    try:
+        write(tmp_path / "first.jsonl")  # no file matched when the wait began
+        assert ends(thread), "the wait did not notice a new file in the current folder"
+    finally:
+        stop.set()
+        adapter.wake()
