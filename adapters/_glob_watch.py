@@ -143,9 +143,9 @@ class GlobWatch:
 
 
 def open_watch(pattern: str, files: Iterable[str] = ()) -> GlobWatch | None:
-    """A watch on the folders of ``pattern`` (an absolute glob, ``~`` expanded) and of ``files`` (its matches now), or
-    None where inotify is missing or cannot be trusted: not Linux, no inotify instance or watch left, a folder on a
-    remote file system."""
+    """A watch on the folders of ``pattern`` (a glob, ``~`` expanded) and of ``files`` (its matches now), or None
+    where inotify is missing or cannot be trusted: not Linux, no inotify instance or watch left, a folder on a remote
+    file system."""
     try:
         # inotify_simple: a thin, maintained ctypes wrapper; Linux only (see pyproject.toml).
         from inotify_simple import INotify
