@@ -16,7 +16,7 @@ Between polls the source waits for a matching file to appear, grow, be replaced 
 so an appended line reaches the cache well within a second whatever ``interval_s`` is; ``interval_s`` still bounds
 the wait. On Linux the kernel says when the glob's folders change (``_glob_watch``), and the source looks at the files
 (a glob and a stat each) only then; elsewhere, and for folders on a network file system, it looks every
-``WATCH_S``.
+``WATCH_S``. Polls start at least MIN_POLL_GAP_S apart, so a file appended many times a second is read in batches.
 
 A bad line is skipped and reported as ``file:line: reason``; the rest is imported. A file that cannot be opened
 (permissions, say) is reported the same way, once per change of the file's metadata, and retried when it changes;
@@ -30,6 +30,7 @@ import gc
 import glob
 import hashlib
 import json
+import math
 import os
 import stat
 import threading
@@ -58,6 +59,9 @@ CURSOR_VERSION: Final = 1
 #: Seconds between looks at the files while waiting for the next poll, where the kernel cannot say when they change
 #: (a change is read within this much).
 WATCH_S: Final = 0.2
+#: Least seconds between the starts of two polls while the files keep changing: a file appended many times a second
+#: is read in batches of what came meanwhile, not a commit (and a board's read) per line.
+MIN_POLL_GAP_S: Final = WATCH_S
 _BOM: Final = b"\xef\xbb\xbf"
 _JSONL_SUFFIXES: Final = (".jsonl", ".ndjson", ".json", ".jl")
 _DECODER: Final = json.JSONDecoder()
@@ -103,6 +107,8 @@ class FilesAdapter(Adapter):
     #: The waits' watch on the glob's folders, from the first wait to ``close`` (``wake`` may come from another thread;
     #: waking one just closed does nothing).
     _watch: GlobWatch | None = None
+    #: When the last fetch began (``time.monotonic``), for MIN_POLL_GAP_S.
+    _fetched_at: float = -math.inf
 
     def pattern(self) -> str:
         return os.path.expanduser(self.settings.path)
@@ -134,9 +140,11 @@ class FilesAdapter(Adapter):
         if self._watch is not None:
             try:
                 self._wait_watching(self._watch, files, before, stop, deadline)
-                return
             except OSError:  # the kernel refused a watch on a new folder (none left): look on a timer instead
                 self.close()
+            else:
+                stop.wait(max(0.0, MIN_POLL_GAP_S - (time.monotonic() - self._fetched_at)))
+                return
         while not stop.wait(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline or self.look() != before:
                 return
@@ -170,6 +178,7 @@ class FilesAdapter(Adapter):
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         """Read what was appended since ``cursor``: at most ``batch_size`` lines, ``more`` when lines remain."""
         # Not the list to read: a file look() cannot stat (a symlink loop) must still be tried, and reported.
+        self._fetched_at = time.monotonic()
         self._seen = self.look()
         known: dict[str, Any] = {}
         if cursor and cursor.get("version") == CURSOR_VERSION and isinstance(cursor.get("files"), dict):

@@ -8,23 +8,26 @@ it: the checks that nothing relevant happened need no waiting.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from shiftboard.adapters import _glob_watch
 from shiftboard.adapters._glob_watch import file_system_types, glob_folders, open_watch, remote_folders
-from shiftboard.adapters.files import FilesAdapter, FilesSettings
+from shiftboard.adapters.files import MIN_POLL_GAP_S, FilesAdapter, FilesSettings
 from shiftboard.collector import Collector
 from shiftboard.store import Store
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/mountinfo").exists(), reason="inotify is Linux's")
 
 LINE = '{"type": "contact", "id": "w1", "queue": "Billing"}\n'
+OFFERED = "2026-11-24T01:00:00Z"
 
 
 def settings(pattern: Path, interval_s: float = 3600) -> FilesSettings:
@@ -264,3 +267,44 @@ def test_a_relative_glob_watches_the_folder_it_is_taken_from(tmp_path: Path, mon
     finally:
         stop.set()
         adapter.wake()
+
+
+def test_a_file_appended_many_times_a_second_is_read_in_batches(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch wakes the source at every append; the polls still start at least MIN_POLL_GAP_S apart (as the timed
+    look did), each reading what came meanwhile, instead of a commit, and a board's read, per line."""
+    feed = tmp_path / "in" / "feed.jsonl"
+    write(feed, "")
+    starts: list[float] = []
+    fetch = FilesAdapter.fetch
+
+    def timed(self: FilesAdapter, cursor: Any, at: float) -> Any:
+        starts.append(time.monotonic())
+        return fetch(self, cursor, at)
+
+    monkeypatch.setattr(FilesAdapter, "fetch", timed)
+    collector = Collector(store, [settings(tmp_path / "in" / "*.jsonl")])
+    stop = threading.Event()
+    runner = threading.Thread(target=collector.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while store.sync_state("files") is None:
+            assert time.monotonic() < deadline, "the first poll never committed"
+            time.sleep(0.001)
+        lines = 0
+        appending_until = time.monotonic() + 1.0
+        while time.monotonic() < appending_until:
+            lines += 1
+            write(feed, f'{{"type": "contact", "id": "c{lines}", "queue": "Billing", "offered_at": "{OFFERED}"}}\n')
+            time.sleep(0.005)
+        while store.query("SELECT COUNT(*) AS n FROM contacts")[0]["n"] < lines:
+            assert time.monotonic() < deadline, "not every appended line was read"
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        runner.join(10)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(starts) < lines / 4  # batches, not a poll per line
+    assert min(gaps) >= MIN_POLL_GAP_S
