@@ -16,7 +16,8 @@ Between polls the source waits for a matching file to appear, grow, be replaced 
 so an appended line reaches the cache well within a second whatever ``interval_s`` is; ``interval_s`` still bounds
 the wait. On Linux the kernel says when the glob's folders change (``_glob_watch``), and the source looks at the files
 (a glob and a stat each) only then; elsewhere, and for folders on a network file system, it looks every
-``WATCH_S``. Polls start at least MIN_POLL_GAP_S apart, so a file appended many times a second is read in batches.
+``WATCH_S``. While the files keep changing, polls start at least MIN_POLL_GAP_S apart, so a file appended many
+times a second is read in batches.
 
 A bad line is skipped and reported as ``file:line: reason``; the rest is imported. A file that cannot be opened
 (permissions, say) is reported the same way, once per change of the file's metadata, and retried when it changes;
@@ -107,8 +108,10 @@ class FilesAdapter(Adapter):
     #: The waits' watch on the glob's folders, from the first wait to ``close`` (``wake`` may come from another thread;
     #: waking one just closed does nothing).
     _watch: GlobWatch | None = None
-    #: When the last fetch began (``time.monotonic``), for MIN_POLL_GAP_S.
+    #: When the last two fetches began (``time.monotonic``): a change is polled for at once unless those two were
+    #: close, as in a file appended many times a second; then the next poll waits out MIN_POLL_GAP_S.
     _fetched_at: float = -math.inf
+    _fetched_before: float = -math.inf
 
     def pattern(self) -> str:
         return os.path.expanduser(self.settings.path)
@@ -139,11 +142,13 @@ class FilesAdapter(Adapter):
             self._watch = open_watch(self.pattern(), files)
         if self._watch is not None:
             try:
-                self._wait_watching(self._watch, files, before, stop, deadline)
+                changed = self._wait_watching(self._watch, files, before, stop, deadline)
             except OSError:  # the kernel refused a watch on a new folder (none left): look on a timer instead
                 self.close()
             else:
-                stop.wait(max(0.0, MIN_POLL_GAP_S - (time.monotonic() - self._fetched_at)))
+                if changed and self._fetched_at - self._fetched_before < 2 * MIN_POLL_GAP_S:
+                    # The files keep changing (the last two polls were close): a poll per MIN_POLL_GAP_S at most.
+                    stop.wait(max(0.0, MIN_POLL_GAP_S - (time.monotonic() - self._fetched_at)))
                 return
         while not stop.wait(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline or self.look() != before:
@@ -156,14 +161,21 @@ class FilesAdapter(Adapter):
         before: list[tuple[str, int, int, int]],
         stop: threading.Event,
         deadline: float,
-    ) -> None:
+    ) -> bool:
+        """Wait as ``wait`` does, on the watch; whether the files changed."""
         watch.follow(files)
         watch.wait(0)  # events since the last wait: the look below sees what they could tell
-        if stop.is_set() or self.look() != before:
-            return
+        if stop.is_set():
+            return False
+        if self.look() != before:
+            return True
         while (left := deadline - time.monotonic()) > 0:
-            if watch.wait(left) and (stop.is_set() or self.look() != before):
-                return
+            if watch.wait(left):
+                if stop.is_set():
+                    return False
+                if self.look() != before:
+                    return True
+        return False
 
     def wake(self) -> None:
         watch = self._watch
@@ -178,7 +190,7 @@ class FilesAdapter(Adapter):
     def fetch(self, cursor: Cursor | None, at: float) -> FetchResult:
         """Read what was appended since ``cursor``: at most ``batch_size`` lines, ``more`` when lines remain."""
         # Not the list to read: a file look() cannot stat (a symlink loop) must still be tried, and reported.
-        self._fetched_at = time.monotonic()
+        self._fetched_before, self._fetched_at = self._fetched_at, time.monotonic()
         self._seen = self.look()
         known: dict[str, Any] = {}
         if cursor and cursor.get("version") == CURSOR_VERSION and isinstance(cursor.get("files"), dict):

@@ -272,8 +272,9 @@ def test_a_relative_glob_watches_the_folder_it_is_taken_from(tmp_path: Path, mon
 def test_a_file_appended_many_times_a_second_is_read_in_batches(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The watch wakes the source at every append; the polls still start at least MIN_POLL_GAP_S apart (as the timed
-    look did), each reading what came meanwhile, instead of a commit, and a board's read, per line."""
+    """The watch wakes the source at every append; while appends go on, the polls still start at least
+    MIN_POLL_GAP_S apart (as the timed look did), each reading what came meanwhile, instead of a commit, and a
+    board's read, per line."""
     feed = tmp_path / "in" / "feed.jsonl"
     write(feed, "")
     starts: list[float] = []
@@ -307,4 +308,29 @@ def test_a_file_appended_many_times_a_second_is_read_in_batches(
         runner.join(10)
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert len(starts) < lines / 4  # batches, not a poll per line
-    assert min(gaps) >= MIN_POLL_GAP_S
+    # A change after a quiet spell is polled for at once; once two polls came close together, the gap is kept.
+    assert sum(gap < MIN_POLL_GAP_S for gap in gaps) <= 1
+
+
+class RecordedStop(threading.Event):
+    """A stop event that records the waits made on it (the pacing between polls is one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return super().wait(timeout)
+
+
+def test_a_change_after_a_quiet_spell_is_polled_for_at_once_and_one_after_close_polls_paced(tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a.jsonl")
+    adapter = FilesAdapter(settings(tmp_path / "in" / "*.jsonl"))
+    # The first wait follows one poll; the second follows two in quick succession (the first wait's and its own).
+    for paced in (False, True):
+        stop = RecordedStop()
+        thread = waiting(adapter, stop)
+        write(tmp_path / "in" / "a.jsonl")
+        assert ends(thread)
+        assert len(stop.waits) == paced, stop.waits
