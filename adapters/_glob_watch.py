@@ -146,43 +146,41 @@ def open_watch(pattern: str, files: Iterable[str] = ()) -> GlobWatch | None:
     """A watch on the folders of ``pattern`` (a glob, ``~`` expanded) and of ``files`` (its matches now), or None
     where inotify is missing or cannot be trusted: not Linux, no inotify instance or watch left, a folder on a remote
     file system."""
-    try:
-        # inotify_simple: a thin, maintained ctypes wrapper; Linux only (see pyproject.toml).
-        from inotify_simple import INotify
-    except ImportError:
-        return None
-    files = list(files)
-    folders = glob_folders(pattern) | {os.path.dirname(os.path.realpath(path)) for path in files}
-    if remote_folders(folders):
-        return None
-    try:
-        inotify = INotify()
-    except OSError:
-        return None
-    watch = GlobWatch(pattern, inotify, files)
-    try:
-        watch.watch_folders()
-    except OSError:
-        watch.close()
-        return None
-    return watch
+    watch = _watch_or_why_not(pattern, files)
+    return watch if isinstance(watch, GlobWatch) else None
 
 
 def why_unwatched(pattern: str, files: Iterable[str] = ()) -> str | None:
     """Why ``open_watch`` would give no watch for ``pattern`` (for ``doctor``), None when it would give one."""
+    watch = _watch_or_why_not(pattern, files)
+    if isinstance(watch, str):
+        return watch
+    watch.close()
+    return None
+
+
+def _watch_or_why_not(pattern: str, files: Iterable[str]) -> GlobWatch | str:
     try:
-        import inotify_simple  # noqa: F401 - only whether it can be had
+        # inotify_simple: a thin, maintained ctypes wrapper; Linux only (see pyproject.toml).
+        from inotify_simple import INotify
     except ImportError:
         return "no inotify on this system"
     files = list(files)
     remote = remote_folders(glob_folders(pattern) | {os.path.dirname(os.path.realpath(path)) for path in files})
     if remote:
         return f"{min(remote)} is on a network or user-space file system"
-    watch = open_watch(pattern, files)
-    if watch is None:
-        return "no inotify instance or watch left (fs.inotify.max_user_instances, fs.inotify.max_user_watches)"
-    watch.close()
-    return None
+    no_watch = "no inotify instance or watch left (fs.inotify.max_user_instances, fs.inotify.max_user_watches)"
+    try:
+        inotify = INotify()
+    except OSError:
+        return no_watch
+    watch = GlobWatch(pattern, inotify, files)
+    try:
+        watch.watch_folders()
+    except OSError:
+        watch.close()
+        return no_watch
+    return watch
 
 
 def glob_folders(pattern: str) -> set[str]:

@@ -224,7 +224,8 @@ class FilesAdapter(Adapter):
     def check(self) -> str:
         """Count the matching files; a file that cannot be read fails the check (``fetch`` only reports it)."""
         count = 0
-        for path in self.matching():
+        matching = self.matching()
+        for path in matching:
             try:
                 if not stat.S_ISREG(os.stat(path).st_mode):
                     continue
@@ -235,7 +236,7 @@ class FilesAdapter(Adapter):
             except OSError as error:
                 raise SourceError(f"cannot read {path}: {error.strerror}", retryable=False) from None
             count += 1
-        unwatched = why_unwatched(self.pattern(), self.matching())
+        unwatched = why_unwatched(self.pattern(), matching)
         seen = f"looked at every {WATCH_S} s: {unwatched}" if unwatched else "changes are read at once (inotify)"
         if not count:
             return f"no files match {self.pattern()} yet; they are imported when they appear; {seen}"

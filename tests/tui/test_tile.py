@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,15 @@ class OneTile(App):
         yield Tile(FIGURES_BY_ID["longest_wait_s"])
 
 
+def every_look(tile: Tile) -> Iterator[tuple[State, bool]]:
+    """Every state, and whether the tile is focused: each state unfocused, then each focused."""
+    for focused in (False, True):
+        if focused:
+            tile.focus()
+        for state in State:
+            yield state, focused
+
+
 def textual_lines(tile: Tile) -> list[list]:
     """The tile's inner lines as Textual renders the large digits given as a Rich renderable."""
     width, height = tile.size
@@ -46,20 +56,17 @@ async def test_large_digits_are_drawn_as_textual_draws_them(size, theme):
     async with app.run_test(size=size) as pilot:
         app.theme = theme
         tile = app.query_one(Tile)
-        for focused in (False, True):
-            if focused:
-                tile.focus()
-            for state in State:
-                for text in TEXTS:
-                    tile.show(text, state, "a note")
-                    await pilot.pause()
-                    width, height = tile.size
-                    if width < GLYPH_WIDTH * len(text):
-                        continue
-                    drawn = [list(tile.render_line(y)) for y in range(height)]
-                    assert drawn == textual_lines(tile), (text, state, focused)
-                    assert _box_glyphs(drawn), text  # large digits, not the compact number
-                    compared += 1
+        for state, focused in every_look(tile):
+            for text in TEXTS:
+                tile.show(text, state, "a note")
+                await pilot.pause()
+                width, height = tile.size
+                if width < GLYPH_WIDTH * len(text):
+                    continue
+                drawn = [list(tile.render_line(y)) for y in range(height)]
+                assert drawn == textual_lines(tile), (text, state, focused)
+                assert _box_glyphs(drawn), text  # large digits, not the compact number
+                compared += 1
     assert compared >= 2 * len(State) * 3
 
 
@@ -98,27 +105,24 @@ async def test_a_tick_draws_the_rows_textual_draws(size, theme, no_color, monkey
     async with app.run_test(size=size) as pilot:
         app.theme = theme
         tile = app.query_one(Tile)
-        for focused in (False, True):
-            if focused:
-                tile.focus()
-            for state in State:
-                tile.show("1:00", state, "a note")
-                await pilot.pause()  # drawn whole: the styles cache holds every row
-                top, height = tile.styles.gutter.top, tile.size.height
-                width = tile.region.width
-                for text, crop in [
-                    ("1:01", Region(0, 0, width, tile.region.height)),  # what the compositor asks for
-                    ("1:05", Region(0, top, width, height)),
-                    ("1:02", tile.content_region.reset_offset.translate(tile.content_offset)),  # what show refreshes
-                    ("10:03", Region(3, top + 1, width - 5, height - 1)),
-                ]:
-                    tile.show(text, state, "a note")
-                    rows = tile._number_rows(crop)
-                    assert rows is not None, (text, state, focused)
-                    tile._styles_cache.clear()
-                    assert [list(row) for row in rows] == [list(row) for row in Widget.render_lines(tile, crop)]
-                    tile.render_lines(Region(0, 0, width, tile.region.height))  # drawn whole again, as before
-                    spliced += 1
+        for state, focused in every_look(tile):
+            tile.show("1:00", state, "a note")
+            await pilot.pause()  # drawn whole: the styles cache holds every row
+            top, height = tile.styles.gutter.top, tile.size.height
+            width = tile.region.width
+            for text, crop in [
+                ("1:01", Region(0, 0, width, tile.region.height)),  # what the compositor asks for
+                ("1:05", Region(0, top, width, height)),
+                ("1:02", tile.content_region.reset_offset.translate(tile.content_offset)),  # what show refreshes
+                ("10:03", Region(3, top + 1, width - 5, height - 1)),
+            ]:
+                tile.show(text, state, "a note")
+                rows = tile._number_rows(crop)
+                assert rows is not None, (text, state, focused)
+                tile._styles_cache.clear()
+                assert [list(row) for row in rows] == [list(row) for row in Widget.render_lines(tile, crop)]
+                tile.render_lines(Region(0, 0, width, tile.region.height))  # drawn whole again, as before
+                spliced += 1
     assert spliced == 2 * len(State) * 4
 
 
