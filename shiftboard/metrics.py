@@ -810,28 +810,51 @@ def _merged_cases(parts: tuple[dict[str, _Cases], ...], memo: ReadMemo | None) -
 
 
 def _ratings(conn: Any, p: dict[str, Any], changes: tuple[int, int], memo: ReadMemo | None) -> dict[str, _Ratings]:
-    """The ratings given in the window, per queue and for "all"; kept while the ratings and cases (a rating's
-    queue may be its case's) are unchanged and none is stored between the moment read and ``at``. ``changes``: the
-    write counts of the ratings and the cases (``Store.changes``)."""
+    """The ratings given in the window, per queue and for "all"; kept while the ratings are unchanged and none is
+    stored between the moment read and ``at``, and, while a rating in the window takes its case's queue (it has no
+    queue of its own), while the cases are unchanged too. ``changes``: the write counts of the ratings and the cases
+    (``Store.changes``)."""
+    ratings_n, cases_n = changes
 
-    def read() -> tuple[dict[str, _Ratings], float]:
+    def key(by_case: bool) -> tuple[Any, ...]:
+        # A write to the cases (several a minute from a helpdesk) matters here only through a rating's case queue.
+        return (ratings_n, cases_n if by_case else None, p["since"])
+
+    def read() -> tuple[_KeptRatings, float]:
         ratings: dict[str, _Ratings] = defaultdict(_Ratings)
         ratings[ALL] = _Ratings()
+        by_case = False
         for r in conn.execute(
             """SELECT r.kind, r.score, r.scale_min, r.scale_max, r.rated_at, r.comment, r.case_id, r.agent,
-                      COALESCE(r.queue, c.queue) FROM ratings r
+                      COALESCE(r.queue, c.queue), r.queue IS NULL AND r.case_id IS NOT NULL FROM ratings r
                LEFT JOIN cases c ON c.source = r.source AND c.id = r.case_id
                WHERE r.rated_at >= :since AND r.rated_at < :at""",
             p,
         ):
             row = dict(zip(_RATING_COLUMNS, r[:8], strict=True))
             ratings[ALL].add(row)
+            by_case = by_case or bool(r[9])
             if r[8] is not None:
                 ratings[r[8]].add(row)
         later = conn.execute("SELECT MIN(rated_at) FROM ratings WHERE rated_at >= :at", p).fetchone()[0]
-        return dict(ratings), _just_after(later)
+        return _KeptRatings(dict(ratings), by_case), _just_after(later)
 
-    return _kept(memo, "ratings", (*changes, p["since"]), p["at"], read)
+    latest = memo.latest("ratings") if memo is not None else None
+    by_case = latest is None or latest[1].by_case
+    kept = memo.get("ratings", key(by_case), p["at"]) if memo is not None else None
+    if kept is None:
+        kept, until = read()
+        if memo is not None:
+            memo.keep("ratings", key(kept.by_case), p["at"], until, kept)
+    return kept.queues  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptRatings:
+    """The window's ratings per queue, and whether one of them takes its queue from its case."""
+
+    queues: dict[str, _Ratings]
+    by_case: bool
 
 
 def _just_after(moment: float | None) -> float:

@@ -146,7 +146,17 @@ def records(draw):
             )
         )
     ratings = [
-        Rating("src", f"r{i}", "csat", draw(st.integers(1, 5)), 5, draw(moment), scale_min=1, case_id="k0")
+        Rating(
+            "src",
+            f"r{i}",
+            "csat",
+            draw(st.integers(1, 5)),
+            5,
+            draw(moment),
+            scale_min=1,
+            case_id="k0",
+            queue=draw(st.sampled_from([None, None, "Mail"])),  # None: the queue of case k0, which may move
+        )
         for i in range(draw(st.integers(0, 4)))
     ]
     snapshots = [
@@ -193,6 +203,42 @@ def test_a_kept_part_equals_a_fresh_read_until_it_can_change(first, then, later)
                 at = until + HORIZON_MARGIN_S
         reader.close()
         writer.close()
+
+
+def test_ratings_are_read_again_after_a_cases_write_only_when_one_takes_its_case_queue(tmp_path: Path):
+    """A rating with no queue of its own counts in its case's queue, which a write to the cases can move; one with
+    its own queue does not depend on the cases, and a helpdesk writes cases several times a minute."""
+    writer = Store(tmp_path / "cache.sqlite")
+    case = {"source": "src", "id": "k1", "status": "open", "priority": "normal", "created_at": AT - h}
+    rating = {"source": "src", "kind": "csat", "score": 5, "scale_max": 5, "scale_min": 1, "case_id": "k1"}
+    writer.write_batch(
+        "src",
+        "test",
+        Batch(cases=[Case(queue="Mail", **case)], ratings=[Rating(id="r1", rated_at=AT - m, queue="Mail", **rating)]),
+        None,
+        0,
+    )
+    reader = Store(writer.path, readonly=True)
+    memo = ReadMemo()
+
+    def read(at: float) -> dict:
+        kept = compute(reader, METRICS, at, memo=memo)
+        assert kept == compute(reader, METRICS, at)
+        return {q: f["satisfaction"]["csat_responses"] for q, f in kept["queues"].items()}
+
+    assert read(AT) == {"all": 1, "Mail": 1}
+    writer.write_batch("src", "test", Batch(cases=[Case(queue="Phone", **case)]), None, 1)
+    hits = memo.hits["ratings"]
+    assert read(AT + 1) == {"all": 1, "Mail": 1, "Phone": 0}  # its own queue: kept across the cases write
+    assert memo.hits["ratings"] == hits + 1
+    # One without a queue: in its case's queue, and read again when the case moves.
+    writer.write_batch("src", "test", Batch(ratings=[Rating(id="r2", rated_at=AT - m, **rating)]), None, 2)
+    assert read(AT + 2) == {"all": 2, "Mail": 1, "Phone": 1}
+    writer.write_batch("src", "test", Batch(cases=[Case(queue="Chat", **case)]), None, 3)
+    assert read(AT + 3) == {"all": 2, "Mail": 1, "Chat": 1}
+    assert memo.hits["ratings"] == hits + 1
+    reader.close()
+    writer.close()
 
 
 def test_a_derived_value_is_made_again_only_when_one_of_its_parts_is_another_object():
