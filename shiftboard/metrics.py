@@ -14,12 +14,13 @@ agents (a skip-scan over the agent-state key), never by the length of history; `
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from math import fsum
@@ -1330,6 +1331,12 @@ WHERE {_OPEN} AND created_at < :at GROUP BY queue, status, priority, channel"""
 _BACKLOG_ASSIGNEES = f"""
 SELECT queue, assignee, COUNT(*) FROM cases INDEXED BY cases_open_assignee
 WHERE {_OPEN} AND created_at < :at GROUP BY queue, assignee"""
+_QUEUE_COUNTS = f"""
+SELECT status, priority, channel, COUNT(*) FROM cases INDEXED BY cases_open_counts
+WHERE {_OPEN} AND queue = :queue AND created_at < :at GROUP BY status, priority, channel"""
+_QUEUE_ASSIGNEES = f"""
+SELECT assignee, COUNT(*) FROM cases INDEXED BY cases_open_assignee
+WHERE {_OPEN} AND queue = :queue AND created_at < :at GROUP BY assignee"""
 _BACKLOG_OLDEST = f"""
 SELECT MIN(created_at) FROM cases INDEXED BY cases_open_cover WHERE status IN {OPEN_SQL} AND created_at < :at"""
 #: Cases open at ``at`` that are solved or closed now: counted as "open", one by one (few, and only when rewound).
@@ -1626,11 +1633,11 @@ def _backlog(
     case is written, created or solved; and its ages and SLA states, which change as open cases age. As a case
     crosses an age edge or a target, every few seconds with thousands open, only its queue and priority are counted
     again (``_read_backlog_times``), rather than the whole backlog. ``changes``: the cases' write count."""
-    counts = _kept(memo, "open_cases", changes, at, lambda: _read_open_cases(conn, at))
+    counts = _open_cases(conn, at, changes, memo)
     key = (changes, settings)
     earlier: _BacklogTimes | None = None
-    if memo is not None and (latest := memo.latest("backlog")) is not None and latest[0] == key:
-        earlier = latest[1]
+    if memo is not None and (latest := memo.latest("backlog")) is not None and latest[0][1] == settings:
+        earlier = latest[1]  # its counts are these, or those these were counted again from (``_read_backlog_times``)
 
     def read_times() -> tuple[_BacklogTimes, float]:
         times = _read_backlog_times(conn, at, settings, calendar, counts, earlier)
@@ -1641,35 +1648,84 @@ def _backlog(
     return counts.cases, _kept(memo, "backlog", key, at, read_times).cases
 
 
+_open_cases_made = itertools.count()
+
+
 @dataclass(frozen=True, slots=True)
 class _OpenCases:
     """The backlog's counts at a moment (``_Cases``: open, by status, priority, channel and assignee), and what its
     ages and SLA states are counted from: the open cases per queue and priority, those solved since (rewound), and
-    the earliest creation time among them."""
+    the earliest creation time among them.
+
+    ``made``: which counts these are (a number of their own); ``base``: the counts these were counted again from,
+    after writes that touched only the queues in ``touched`` (None: every case was counted)."""
 
     cases: dict[str, _Cases]
     pairs: Counter[tuple[str, str]]
     solved_later: list[tuple[Any, ...]]
     oldest: float | None
+    at: float
+    made: int = field(default_factory=lambda: next(_open_cases_made))
+    base: int | None = None
+    touched: frozenset[str] = frozenset()
 
 
-def _read_open_cases(conn: Any, at: float) -> tuple[_OpenCases, float]:
+def _open_cases(conn: Any, at: float, changes: int, memo: ReadMemo | None) -> _OpenCases:
+    """The backlog's counts at ``at`` (``_read_open_cases``); kept while the cases are unchanged (``changes``, their
+    write count) up to its *until*. After writes, when the kept counts still held at ``at`` but for them, only the
+    queues the writes touched are counted again (``Store.keys_written_since``)."""
+    if memo is not None:
+        counts = memo.get("open_cases", changes, at)
+        if counts is not None:
+            return counts  # type: ignore[no-any-return]
+        kept = memo.latest("open_cases")
+        if kept is not None and kept[1].at <= at < memo.until("open_cases"):
+            touched = Store.keys_written_since(conn, "cases", kept[0], changes)
+            if touched is not None:
+                counts, until = _read_open_cases(conn, at, kept[1], frozenset(touched))
+                memo.keep("open_cases", changes, at, until, counts)
+                memo.extended["open_cases"] += 1
+                return counts
+    counts, until = _read_open_cases(conn, at)
+    if memo is not None:
+        memo.keep("open_cases", changes, at, until, counts)
+    return counts
+
+
+def _read_open_cases(
+    conn: Any, at: float, earlier: _OpenCases | None = None, touched: frozenset[str] = frozenset()
+) -> tuple[_OpenCases, float]:
     """The backlog's counts at ``at``, and the moment (less HORIZON_MARGIN_S) from which they can differ: a case
-    created later joins, a case solved later leaves."""
+    created later joins, a case solved later leaves.
+
+    ``earlier``: counts that hold at ``at`` for every queue but those in ``touched``: theirs are taken as they are
+    (the same objects, never changed once made), and only the touched queues are counted."""
     p = {"at": at}
     cases: dict[str, _Cases] = defaultdict(_Cases)
     pairs: Counter[tuple[str, str]] = Counter()
-    for queue, status, priority, channel, count in conn.execute(_BACKLOG_COUNTS, p):
+    if earlier is None:
+        rows = conn.execute(_BACKLOG_COUNTS, p).fetchall()
+        assignees = conn.execute(_BACKLOG_ASSIGNEES, p).fetchall()
+    else:
+        cases.update((queue, acc) for queue, acc in earlier.cases.items() if queue not in touched)
+        pairs.update({pair: n for pair, n in earlier.pairs.items() if pair[0] not in touched})
+        rows, assignees = [], []
+        for queue in sorted(touched):
+            rows += [(queue, *row) for row in conn.execute(_QUEUE_COUNTS, {"at": at, "queue": queue})]
+            assignees += [(queue, *row) for row in conn.execute(_QUEUE_ASSIGNEES, {"at": at, "queue": queue})]
+    for queue, status, priority, channel, count in rows:
         acc = cases[queue]
         acc.open += count
         acc.by_status[status] += count
         acc.by_priority[priority] += count
         acc.by_channel[channel or UNKNOWN] += count
         pairs[queue, priority] += count
-    for queue, assignee, count in conn.execute(_BACKLOG_ASSIGNEES, p):
+    for queue, assignee, count in assignees:
         cases[queue].by_assignee[assignee or UNASSIGNED] += count
     solved_later = conn.execute(_BACKLOG_SOLVED_LATER, p).fetchall()
     for queue, priority, channel, assignee, *_ in solved_later:
+        if earlier is not None and queue not in touched:
+            continue  # counted in the kept counts of its queue
         acc = cases[queue]
         acc.open += 1
         acc.by_status["open"] += 1
@@ -1681,7 +1737,8 @@ def _read_open_cases(conn: Any, at: float) -> tuple[_OpenCases, float]:
     oldest = conn.execute(_BACKLOG_OLDEST, p).fetchone()[0] if pairs else None
     oldest = min((c for c in (oldest, *(row[4] for row in solved_later)) if c is not None), default=None)
     until = min(moments, default=math.inf) - HORIZON_MARGIN_S
-    return _OpenCases(dict(cases), pairs, solved_later, oldest), until
+    base = None if earlier is None else earlier.made
+    return _OpenCases(dict(cases), pairs, solved_later, oldest, at, base=base, touched=touched), until
 
 
 @dataclass(frozen=True, slots=True)
@@ -1717,8 +1774,11 @@ def _read_backlog_times(
     cases: dict[str, _Cases] = defaultdict(_Cases)
     shared = [c for c in conn.execute(_BACKLOG_LATER, {"at": at}).fetchone() if c is not None]
     kept_pairs: dict[tuple[str, str], tuple[tuple[Any, ...], float]] = {}
-    if earlier is not None and earlier.counts is counts and earlier.at <= at < earlier.shared_until - HORIZON_MARGIN_S:
-        kept_pairs = earlier.pairs
+    if earlier is not None and earlier.at <= at < earlier.shared_until - HORIZON_MARGIN_S:
+        if earlier.counts is counts:
+            kept_pairs = earlier.pairs
+        elif counts.base == earlier.counts.made:  # a write touched some queues: the others' cases are as they were
+            kept_pairs = {pair: kept for pair, kept in earlier.pairs.items() if pair[0] not in counts.touched}
     if counts.oldest is None:
         until = min(shared, default=math.inf)
         return _BacklogTimes(dict(cases), at, counts, {}, until, until)

@@ -132,6 +132,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE table_writes (name TEXT NOT NULL, n INTEGER NOT NULL, earliest REAL NOT NULL, PRIMARY KEY (name, n))
         WITHOUT ROWID;
     """,
+    # 6: the queues each of the cases' recent writes touched (write_batch; ``Store.keys_written_since``), so that a
+    # reader counts again only those queues' backlog after a write (shiftboard/metrics.py, _open_cases) rather than
+    # every open case: with thousands open, a helpdesk's few writes a minute each cost a board a whole count.
+    """
+    CREATE TABLE table_write_keys (name TEXT NOT NULL, n INTEGER NOT NULL, key TEXT NOT NULL,
+        PRIMARY KEY (name, n, key)) WITHOUT ROWID;
+    """,
 )
 _BUMP_CHANGES = "INSERT INTO table_changes (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1"
 _LOG_WRITE = "INSERT INTO table_writes (name, n, earliest) SELECT name, n, ? FROM table_changes WHERE name = ?"
@@ -150,6 +157,17 @@ BEGIN
 END;
 """
 _TRIM_WRITES = "DELETE FROM table_writes WHERE name = ? AND n <= (SELECT n FROM table_changes WHERE name = ?) - ?"
+_LOG_KEY = "INSERT INTO table_write_keys (name, n, key) SELECT name, n, ? FROM table_changes WHERE name = ?"
+_TRIM_KEYS = "DELETE FROM table_write_keys WHERE name = ? AND n <= (SELECT n FROM table_changes WHERE name = ?) - ?"
+#: On a writer's connection only (TEMP), like ``_NOTE_REPLACED_CONTACTS``: the queue a case left when an update moved
+#: it to another, a queue the write touched besides those it stored (``_cases_queues``).
+_NOTE_MOVED_CASES = """
+CREATE TEMP TABLE IF NOT EXISTS cases_moved (queue TEXT NOT NULL);
+CREATE TEMP TRIGGER IF NOT EXISTS cases_moved AFTER UPDATE OF queue ON main.cases WHEN OLD.queue IS NOT NEW.queue
+BEGIN
+    INSERT INTO cases_moved VALUES (OLD.queue);
+END;
+"""
 #: Writes kept in ``table_writes`` per table: a reader that missed more than this reads the table again.
 WRITES_KEPT = 64
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -278,6 +296,7 @@ class Store:
                 self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
                 self._migrate()
                 self._conn.executescript(_NOTE_REPLACED_CONTACTS)
+                self._conn.executescript(_NOTE_MOVED_CASES)
         except sqlite3.DatabaseError as error:
             raise StoreError(_explain(error, self.path)) from None
 
@@ -405,6 +424,9 @@ class Store:
                     if earliest is not None:
                         conn.execute(_LOG_WRITE, (earliest, table))
                         conn.execute(_TRIM_WRITES, (table, table, WRITES_KEPT))
+                    if record_type is Case:
+                        conn.executemany(_LOG_KEY, ((queue, table) for queue in sorted(_cases_queues(conn, records))))
+                        conn.execute(_TRIM_KEYS, (table, table, WRITES_KEPT))
             sample = batch.skipped_samples[-1] if batch.skipped_samples else None
             conn.execute(
                 """
@@ -536,6 +558,18 @@ class Store:
         ).fetchone()
         return earliest if count == now - before else None
 
+    @staticmethod
+    def keys_written_since(conn: sqlite3.Connection, table: str, before: int, now: int) -> set[str] | None:
+        """The keys (of cases: the queues) that ``table``'s writes after change ``before`` up to change ``now``
+        (``changes``) touched: empty when none, None when not every one of them is known (a prune, or more than
+        WRITES_KEPT writes ago), so the reader must read the table again."""
+        if now == before:
+            return set()
+        rows = conn.execute(
+            "SELECT n, key FROM table_write_keys WHERE name = ? AND n > ? AND n <= ?", (table, before, now)
+        ).fetchall()
+        return {key for _, key in rows} if len({n for n, _ in rows}) == now - before else None
+
     def data_version(self) -> int:
         """A number that changes whenever another connection commits to the cache (SQLite ``PRAGMA data_version``):
         a check costing microseconds, so a viewer can read as soon as a collector writes instead of waiting a
@@ -589,6 +623,16 @@ def _explain(error: sqlite3.DatabaseError, path: Path) -> str:
 
 
 _OFFERED, _ENDED = operator.attrgetter("offered_at"), operator.attrgetter("ended_at")
+
+
+def _cases_queues(conn: sqlite3.Connection, cases: Sequence[Case]) -> set[str]:
+    """Just after writing ``cases``: the queues they are in, and those they left (``_NOTE_MOVED_CASES``)."""
+    queues = {case.queue for case in cases}
+    left = conn.execute("SELECT DISTINCT queue FROM temp.cases_moved").fetchall()
+    if left:
+        queues.update(queue for (queue,) in left)
+        conn.execute("DELETE FROM temp.cases_moved")
+    return queues
 
 
 def _contacts_earliest(conn: sqlite3.Connection, contacts: Sequence[Contact]) -> float:

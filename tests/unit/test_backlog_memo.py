@@ -4,6 +4,7 @@ changed: checked against a fresh count at moments up to and just before the kept
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from shiftboard.config import MetricsSettings
 from shiftboard.metrics import HORIZON_MARGIN_S, ReadMemo, compute
 from shiftboard.model import Batch, Case, Contact
-from shiftboard.store import Store
+from shiftboard.store import WRITES_KEPT, Store
 from tests.unit.test_metrics_backlog import AT, SETTINGS, h, m
 
 PRIORITIES = ("urgent", "high", "normal", "low")
@@ -172,3 +173,100 @@ def test_a_case_crossing_an_edge_counts_again_only_its_queue_and_priority(store)
     # Phone/low's own edge (its younger case turns 1 h old) is next.
     assert memo.until("backlog") == AT + 55 * m - HORIZON_MARGIN_S
     reader.close()
+
+
+def test_a_write_counts_again_only_the_queues_it_touched(store):
+    """After a write to the cases, a kept backlog that still held but for it is counted again only in the queues the
+    write touched: the queues of the cases written and those they left."""
+    cases = [
+        Case("src", "1", "Mail", "open", "normal", AT - 10 * m),
+        Case("src", "2", "Mail", "pending", "urgent", AT - 3 * h),
+        Case("src", "3", "Phone", "open", "low", AT - 5 * m),
+        Case("src", "4", "Chat", "new", "high", AT - 2 * h),
+        Case("src", "5", "Chat", "solved", "low", AT - 30 * h, solved_at=AT - 29 * h),
+    ]
+    store.write_batch("src", "test", Batch(cases=cases), None, 0)
+    reader = Store(store.path, readonly=True)
+    memo = ReadMemo()
+
+    def read(at: float) -> dict:
+        kept = compute(reader, SETTINGS, at, AT - h, memo=memo)
+        assert backlogs(kept) == backlogs(compute(reader, SETTINGS, at, AT - h))
+        return {queue: c["backlog"]["open"] for queue, c in backlogs(kept).items()}
+
+    assert read(AT) == {"all": 4, "Mail": 2, "Phone": 1, "Chat": 1}
+    reused = memo.extended["backlog"]
+    store.write_batch("src", "test", Batch(cases=[Case("src", "6", "Phone", "new", "normal", AT + m)]), None, 1)
+    assert read(AT + 2 * m) == {"all": 5, "Mail": 2, "Phone": 2, "Chat": 1}
+    assert memo.extended["open_cases"] == 1
+    assert memo.extended["backlog"] == reused + 1  # Mail's and Chat's ages and SLA states were kept
+    # A case moved from Mail to Chat: both queues are counted again.
+    store.write_batch("src", "test", Batch(cases=[Case("src", "2", "Chat", "pending", "urgent", AT - 3 * h)]), None, 2)
+    assert read(AT + 3 * m) == {"all": 5, "Mail": 1, "Phone": 2, "Chat": 2}
+    assert memo.extended["open_cases"] == 2
+    # Mail's last open case solved: Mail leaves the backlog as in a fresh count.
+    solved = Case("src", "1", "Mail", "solved", "normal", AT - 10 * m, solved_at=AT + 3 * m)
+    store.write_batch("src", "test", Batch(cases=[solved]), None, 3)
+    assert read(AT + 4 * m)["Mail"] == 0
+    assert memo.extended["open_cases"] == 3
+    # A prune deletes cases without saying which: everything is counted again.
+    store.prune(AT)
+    assert read(AT + 5 * m)["all"] == 4
+    assert memo.extended["open_cases"] == 3
+    reader.close()
+
+
+def test_keys_written_since_are_the_queues_each_write_touched(store):
+    def changes() -> int:
+        with store.read() as conn:
+            return Store.changes(conn)["cases"]
+
+    def touched(before: int) -> set[str] | None:
+        now = changes()
+        with store.read() as conn:
+            return Store.keys_written_since(conn, "cases", before, now)
+
+    assert touched(0) == set()
+    store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Mail", "open", "low", AT)]), None, 0)
+    store.write_batch("src", "test", Batch(contacts=[Contact("src", "c1", "Phone", AT)]), None, 1)  # no case
+    first = changes()
+    store.write_batch("src", "test", Batch(cases=[Case("src", "1", "Chat", "open", "low", AT)]), None, 2)  # moved
+    assert first == 1
+    assert touched(0) == {"Mail", "Chat"}
+    assert touched(first) == {"Mail", "Chat"}
+    store.write_batch("src", "test", Batch(cases=[Case("src", "2", "Phone", "solved", "low", AT)]), None, 3)
+    assert touched(first + 1) == {"Phone"}
+    store.write_batch("src", "test", Batch(cases=[Case("src", "2", "Phone", "closed", "low", AT - 9 * h)]), None, 4)
+    store.prune(AT)  # a write that does not say which queues it touched
+    assert touched(first) is None
+    for n in range(WRITES_KEPT + 1):
+        store.write_batch("src", "test", Batch(cases=[Case("src", "3", "Mail", "open", "low", AT + n)]), None, 5 + n)
+    assert touched(changes() - WRITES_KEPT) == {"Mail"}
+    assert touched(changes() - WRITES_KEPT - 1) is None  # older than the log keeps
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=case_lists(),
+    then=case_lists(),
+    queues=st.lists(st.sampled_from(["Mail", "Phone", "Chat"]), min_size=1, max_size=3),
+    later=st.lists(st.floats(0, 6 * h), max_size=4),
+)
+def test_a_backlog_counted_again_after_writes_equals_a_fresh_count(first, then, queues, later):
+    """Writes between reads, each moving some of the cases (same ids) to other queues, priorities and states."""
+    with tempfile.TemporaryDirectory() as folder:
+        writer = Store(Path(folder) / "cache.sqlite")
+        writer.write_batch("src", "test", Batch(cases=first), None, 0)
+        reader = Store(writer.path, readonly=True)
+        memo = ReadMemo()
+        writes = [then[i :: len(later)] for i in range(len(later))]  # one part of ``then`` before each later read
+        at = AT
+        for step, offset in enumerate([0.0, *sorted(later)]):
+            at = max(at, AT + offset)
+            if step:
+                moved = [replace(case, queue=queues[i % len(queues)]) for i, case in enumerate(writes[step - 1])]
+                writer.write_batch("src", "test", Batch(cases=moved), None, step)
+            kept = compute(reader, SETTINGS, at, AT - h, memo=memo)
+            assert backlogs(kept) == backlogs(compute(reader, SETTINGS, at, AT - h)), (step, at)
+        reader.close()
+        writer.close()
