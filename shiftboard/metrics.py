@@ -1555,7 +1555,8 @@ class ReadMemo:
     reaches an age-bucket edge, an SLA target or its at-risk time, or a case replied to later stops counting against
     its first-reply target (``_read_backlog_times``); the oldest age and the time to the next breach are worked out
     from ``at``. Counting the backlog was most of a refresh with 10,000 open cases. When a case crosses an edge, only
-    its queue and priority are counted again.
+    its queue and priority are counted again; after a write to the cases, only the queues it touched
+    (``_open_cases``).
 
     The contacts' window sums are kept whole while the contacts are unchanged; after a write, the sums of the
     contacts before the split an hour or two back ("contacts_before", ``contacts_split``) are kept while no write
