@@ -1649,6 +1649,8 @@ def _backlog(
     return counts.cases, _kept(memo, "backlog", key, at, read_times).cases
 
 
+#: Numbers each ``_OpenCases`` made: counts taken from earlier ones name those by number, not by reference, which
+#: would keep every earlier count alive in a chain as long as the board runs.
 _open_cases_made = itertools.count()
 
 
