@@ -48,6 +48,7 @@ from shiftboard.tui.first_read import HeldRead
 from shiftboard.tui.look import BoardConfig
 from shiftboard.tui.messages import BoardRead, BoardReadFailed, CacheChanged, CollectorStopped
 from shiftboard.tui.readmodel import BoardData, read_board
+from shiftboard.tui.repaint import Repaint
 from shiftboard.tui.rewind import REWIND_BINDINGS, RewindActions
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.terminal import TerminalWatchdog, ascii_key, pick_theme
@@ -481,6 +482,7 @@ class ShiftboardApp(RewindActions, App[int]):
         elapsed = moment - data.at if self.at is None else 0.0
         # A source that stopped answering still counts with its last good data: every tile says so.
         stale = any(item.status in ("stale", "failing") for item in data.health)
+        repaint = Repaint(board)
         for tile in board.tiles:
             figure = tile.figure
             if ticking_only and not figure.ticks:
@@ -490,7 +492,8 @@ class ShiftboardApp(RewindActions, App[int]):
             note = figure.note(figures) if figure.note else None
             if stale:
                 note = f"STALE · {note}" if note else "STALE"
-            tile.show(figure.fmt(value), state, note)
+            tile.show(figure.fmt(value), state, note, repaint)
+        repaint.flush()
 
     def _plan_tick(self) -> None:
         """While a live board shows an age (the longest wait, the oldest case), move it on between reads, without a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.segment import Segment
 from textual.app import RenderResult
 from textual.content import Content
@@ -13,6 +15,9 @@ from textual.widget import Widget
 
 from shiftboard.tui.figures import Figure, State
 from shiftboard.tui.terminal import ascii_text
+
+if TYPE_CHECKING:
+    from shiftboard.tui.repaint import Repaint
 
 #: Width of one large glyph in Textual's Digits.
 GLYPH_WIDTH = 3
@@ -137,8 +142,9 @@ class Tile(Widget, can_focus=True):
         if self.ascii_only:
             self._subtitle()  # its length depends on the width (see _subtitle)
 
-    def show(self, text: str, state: State, note: str | None = None) -> None:
-        """Set the number, the state and the short second reading."""
+    def show(self, text: str, state: State, note: str | None = None, repaint: Repaint | None = None) -> None:
+        """Set the number, the state and the short second reading. With ``repaint``, a change of the number alone is
+        marked there, to be drawn when it is flushed (with the other tiles the same read or tick changed)."""
         ascii_only = self.ascii_only
         text, note = ascii_text(text, ascii_only), note and ascii_text(note, ascii_only)
         if (text, state, note) == (self.text, self.state, self.note):
@@ -147,7 +153,10 @@ class Tile(Widget, can_focus=True):
             # Only the number: its lines are drawn again, the borders with their labels are kept (a waiting age
             # ticks every second).
             self.text = text
-            self.refresh(self.content_region.reset_offset)
+            if repaint is None:
+                self.refresh(self.content_region.reset_offset)
+            else:
+                repaint.content(self, self.content_region.reset_offset)
             return
         self.text, self.note = text, note
         if state is not self.state:
