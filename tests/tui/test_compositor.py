@@ -143,11 +143,10 @@ async def test_a_number_alone_redraws_the_number_and_the_tile_looks_as_a_full_re
         tile.show("1:23", State.WARN, "a note")
         await pilot.pause()
         previous = [strip.text for strip in tile.render_lines(tile.outer_size.region)]
-        for text in ("1:24", "10:00", "—", "7"):
+        large_to_large = 0
+        for text in ("1:24", "10:00", "—", "7", "8"):
             tile.show(text, State.WARN, "a note")
-            # Only the lines inside the border are to be drawn again.
-            top = tile.content_offset.y
-            assert tile._styles_cache._dirty_lines == set(range(top, top + tile.content_region.height))
+            dirty = set(tile._styles_cache._dirty_lines)
             await pilot.pause()
             whole = tile.outer_size.region
             kept = [strip.text for strip in tile.render_lines(whole)]
@@ -157,4 +156,18 @@ async def test_a_number_alone_redraws_the_number_and_the_tile_looks_as_a_full_re
             assert fresh[1:-1] != previous[1:-1]  # the number did change on screen
             assert (fresh[0], fresh[-1]) == (previous[0], previous[-1])
             assert "Longest" in fresh[0] and "a note" in fresh[-1]
+            # Lines inside the border only, every line that changed among them; from one large number to another,
+            # only those (the blank rows around the digits are not drawn again).
+            top = tile.content_offset.y
+            changed = {y for y, (old, new) in enumerate(zip(previous, fresh, strict=True)) if old != new}
+            assert changed <= dirty <= set(range(top, top + tile.content_region.height))
+            if _large(previous) and _large(fresh):
+                assert dirty == changed
+                large_to_large += 1
             previous = fresh
+        assert large_to_large == (3 if size[1] >= 7 else 0)  # 1:23 → 1:24 → 10:00, and 7 → 8
+
+
+def _large(lines: list[str]) -> bool:
+    """Whether the lines show large digits (box-drawing characters inside the border)."""
+    return any("\u2500" <= char <= "\u257f" for line in lines[1:-1] for char in line[1:-1])

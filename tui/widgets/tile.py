@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.app import RenderResult
 from textual.content import Content
 from textual.geometry import Region
@@ -19,8 +22,9 @@ from shiftboard.tui.terminal import ascii_text
 if TYPE_CHECKING:
     from shiftboard.tui.repaint import Repaint
 
-#: Width of one large glyph in Textual's Digits.
+#: Width and height of one large glyph in Textual's Digits.
 GLYPH_WIDTH = 3
+DIGIT_ROWS = 3
 _STATE_CLASSES = {State.OK: "-ok", State.WARN: "-warn", State.BREACH: "-breach", State.NONE: "-none"}
 
 
@@ -42,6 +46,9 @@ class Tile(Widget, can_focus=True):
         #: The large digits' lines (``_large_lines``) and what they were drawn for.
         self._large: list[Strip] = []
         self._large_key: tuple | None = None
+        #: Per row of the number (``_number_rows``): the row it last put in Textual's styles cache, and that row's
+        #: left and right parts, which the next number is put between while the cache still holds that row.
+        self._frame: dict[int, tuple[Strip, Strip, Strip]] = {}
 
     def render(self) -> RenderResult:
         # The compact number only: large digits are drawn by ``render_line``.
@@ -89,10 +96,15 @@ class Tile(Widget, can_focus=True):
         filters = self.get_line_filters()
         background = self.background_colors[1] if filters else None
         strips = []
+        frame = self._frame
         for y in lines:
             strip = kept[y]
             if y in dirty:
-                strip = kept[y] = Strip.join([strip.crop(0, left), number[y - top], strip.crop(right, width)])
+                parts = frame.get(y)
+                if parts is None or parts[0] is not strip:  # drawn by Textual since: cut from what it drew
+                    parts = (strip, strip.crop(0, left), strip.crop(right, width))
+                strip = kept[y] = Strip.join([parts[1], number[y - top], parts[2]])
+                frame[y] = (strip, parts[1], parts[2])
                 dirty.discard(y)
             for line_filter in filters:
                 strip = strip.apply_filter(line_filter, background)
@@ -118,18 +130,31 @@ class Tile(Widget, can_focus=True):
         longest wait ticks on (py-spy); this is about a third of that. ``tests/tui/test_tile.py`` compares the two,
         line by line.
         """
-        width, height = self.size
         # Large or compact is decided here, at the size being drawn: deciding it on every resize made each tile ask
         # for a repaint of its own after the layout that sized it (a second render of the whole board at start-up).
-        fits = height >= 3 and width >= GLYPH_WIDTH * len(self.text)
-        # Digits draws with box glyphs: --ascii keeps plain bold numbers.
-        if not fits or self.ascii_only or not any(char.isdigit() for char in self.text):
+        if not self._drawn_large(self.text):
             return None
+        width, height = self.size
         visual_style = self.visual_style
         key = (self.text, width, height, visual_style)
         if key != self._large_key:
             self._large_key, self._large = key, _centred_digits(self.text, width, height, visual_style)
         return self._large
+
+    def _drawn_large(self, text: str) -> bool:
+        """Whether ``text`` is drawn in large digits at the tile's size."""
+        width, height = self.size
+        # Digits draws with box glyphs: --ascii keeps plain bold numbers.
+        fits = height >= DIGIT_ROWS and width >= GLYPH_WIDTH * len(text)
+        return fits and not self.ascii_only and any(char.isdigit() for char in text)
+
+    def _number_area(self, old: str, new: str) -> Region:
+        """The part of the inner area that changes from number ``old`` to ``new``: the rows of the large digits when
+        both are drawn large (the blank rows around them stay), else all of it."""
+        area = self.content_region.reset_offset
+        if self._drawn_large(old) and self._drawn_large(new):
+            return Region(0, (area.height - DIGIT_ROWS) // 2, area.width, DIGIT_ROWS)
+        return area
 
     @property
     def ascii_only(self) -> bool:
@@ -152,11 +177,12 @@ class Tile(Widget, can_focus=True):
         if state is self.state and note == self.note:
             # Only the number: its lines are drawn again, the borders with their labels are kept (a waiting age
             # ticks every second).
+            area = self._number_area(self.text, text)
             self.text = text
             if repaint is None:
-                self.refresh(self.content_region.reset_offset)
+                self.refresh(area)
             else:
-                repaint.content(self, self.content_region.reset_offset)
+                repaint.content(self, area)
             return
         self.text, self.note = text, note
         if state is not self.state:
@@ -188,16 +214,33 @@ def _centred_digits(text: str, width: int, height: int, visual_style: VisualStyl
     while the other is worked out again on each call, for each line.
     """
     base = visual_style.rich_style
-    rows = [segment for segment in Digits(text).render(base) if segment.text != "\n"]
+    glyphs = [_glyph(char, bool(base.bold)) for char in text]
+    style = _row_style(base)
     blank = Strip.blank(width, (visual_style + VisualStyle(reverse=False)).rich_style)
-    top = (height - len(rows)) // 2
+    top = (height - DIGIT_ROWS) // 2
     lines = [blank] * height
-    for number, row in enumerate(rows):
-        wide = row.cell_length
+    for number in range(DIGIT_ROWS):
+        row = "".join(glyph[number] for glyph in glyphs)
+        wide = cell_len(row)
         left, right = (width - wide) // 2, width - wide - (width - wide) // 2
         segments = [Segment(" " * left, base)] if left else []
-        segments.append(Segment(row.text, base + row.style))
+        segments.append(Segment(row, style))
         if right:
             segments.append(Segment(" " * right, base))
         lines[top + number] = Strip(segments, width)
     return lines
+
+
+@lru_cache(maxsize=128)
+def _glyph(char: str, bold: bool) -> tuple[str, ...]:
+    """The rows of one character in Textual's large digits (bold or not). ``Digits`` draws a text as its characters'
+    glyphs side by side; drawing each character once, not the whole text each second, took a waiting age's large
+    digits from a fifth to a twentieth of a tick's work in the tile."""
+    return tuple(segment.text for segment in Digits(char).render(RichStyle(bold=bold)) if segment.text != "\n")
+
+
+@lru_cache(maxsize=16)
+def _row_style(base: RichStyle) -> RichStyle:
+    """The style of a row of large digits drawn in ``base``: what ``Digits`` gives its rows, on ``base``."""
+    first = next(iter(Digits("0").render(base)))
+    return base + first.style
