@@ -378,6 +378,22 @@ def test_agents_occupancy_and_availability(store):
     assert queues["all"]["agents"] == {"available": 1, "busy": 0, "wrap_up": 0, "away": 1, "offline": 1}
 
 
+def test_an_agent_counts_once_in_each_queue_it_lists(store):
+    since = T0 - 7200
+    ingest(
+        store,
+        agent_states=[
+            AgentState("src", "a", "busy", since + 10, queues=("Billing", "Billing", "Sales")),
+            AgentState("src", "b", "away", since + 20, queues=("Sales",)),
+            AgentState("src", "c", "available", since + 30),  # no queues: serves every queue
+        ],
+    )
+    queues = compute(store, UTC_SETTINGS, T0, since)["queues"]
+    assert queues["Billing"]["agents"] == {"available": 1, "busy": 1, "wrap_up": 0, "away": 0, "offline": 0}
+    assert queues["Sales"]["agents"] == {"available": 1, "busy": 1, "wrap_up": 0, "away": 1, "offline": 0}
+    assert queues["all"]["agents"] == {"available": 1, "busy": 1, "wrap_up": 0, "away": 1, "offline": 0}
+
+
 def test_availability_is_null_outside_opening_hours(store):
     saturday = T0 + 5 * 86400
     assert compute(store, UTC_SETTINGS, saturday, saturday - 3600)["queues"]["all"]["availability_pct"] is None
