@@ -599,20 +599,18 @@ class _Timeline:
         """Every queue's agents by state (``states``) in one pass over the agents: a read asks for each queue's in
         turn, and a pass per queue was a tenth of a read's work at the simulator's busy hour (cProfile)."""
         blank = {state: 0 for state in AGENT_STATES}
-        every, listed = dict(blank), dict(blank)
+        total, every = dict(blank), dict(blank)
         by_queue: dict[str | None, dict[str, int]] = {}
         for _, state, queues in self.latest.values():
-            counts = listed if queues else every
-            counts[state] = counts.get(state, 0) + 1
+            total[state] = total.get(state, 0) + 1
+            if not queues:
+                every[state] = every.get(state, 0) + 1
             for queue in dict.fromkeys(queues):  # a queue listed twice serves once
                 mine = by_queue.setdefault(queue, dict(blank))
                 mine[state] = mine.get(state, 0) + 1
         for counts in by_queue.values():
             for state, n in every.items():
                 counts[state] = counts.get(state, 0) + n
-        total = dict(every)
-        for state, n in listed.items():
-            total[state] = total.get(state, 0) + n
         by_queue[None] = total
         self._states, self._states_every = by_queue, every
 

@@ -27,6 +27,23 @@ def _screen_text(app: ShiftboardApp) -> str:
     return app.screen._compositor.render_full_update().render_segments(Console(legacy_windows=False))
 
 
+def _sent_by(screen, app: ShiftboardApp, monkeypatch) -> list[str]:
+    """What ``screen``'s compositor sends from now on, each update as the text for the terminal (kept even when the
+    app runs headless and sends nothing)."""
+    compositor = screen._compositor
+    sent: list[str] = []
+    render_update = compositor.render_update
+
+    def kept(*args, **kwargs):
+        update = render_update(*args, **kwargs)
+        if update is not None:
+            sent.append(update.render_segments(app.console))
+        return update
+
+    monkeypatch.setattr(compositor, "render_update", kept)
+    return sent
+
+
 @pytest.mark.parametrize("ascii_only", [False, True])  # large digits drawn by the tile; Textual's compact number
 async def test_a_tick_is_sent_at_once_without_messages(settings, seeded, monkeypatch, ascii_only):
     slow = settings.model_copy(update={"board": settings.board.model_copy(update={"refresh_s": 3600.0})})
@@ -39,17 +56,7 @@ async def test_a_tick_is_sent_at_once_without_messages(settings, seeded, monkeyp
         assert isinstance(board, BoardScreen)
         tile = _wait_tile(app)
         assert tile.text == "1:30"
-        compositor = board._compositor
-        sent: list[str] = []
-        render_update = compositor.render_update
-
-        def kept(*args, **kwargs):
-            update = render_update(*args, **kwargs)
-            if update is not None:
-                sent.append(update.render_segments(app.console))
-            return update
-
-        monkeypatch.setattr(compositor, "render_update", kept)
+        sent = _sent_by(board, app, monkeypatch)
         posted: list[tuple[str, str]] = []
         post_message = MessagePump.post_message
 
@@ -96,17 +103,7 @@ async def test_a_tick_behind_another_screen_is_repainted_by_textual(settings, se
         app.action_help()
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
-        help_screen = app.screen
-        sent: list[str] = []
-        render_update = help_screen._compositor.render_update
-
-        def kept(*args, **kwargs):
-            update = render_update(*args, **kwargs)
-            if update is not None:
-                sent.append(update.render_segments(app.console))
-            return update
-
-        monkeypatch.setattr(help_screen._compositor, "render_update", kept)
+        sent = _sent_by(app.screen, app, monkeypatch)
         now[0] = NOW + 5
         app._on_tick()
         assert tile.text == "1:35"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
 from rich.segment import Segment
-from rich.style import Style as RichStyle
 from textual.app import RenderResult
 from textual.content import Content
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.renderables.digits import Digits
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -132,18 +129,18 @@ class Tile(Widget, can_focus=True):
         """
         # Large or compact is decided here, at the size being drawn: deciding it on every resize made each tile ask
         # for a repaint of its own after the layout that sized it (a second render of the whole board at start-up).
-        if not self._drawn_large(self.text):
+        width, height = size = self.size
+        if not self._drawn_large(self.text, size):
             return None
-        width, height = self.size
         visual_style = self.visual_style
         key = (self.text, width, height, visual_style)
         if key != self._large_key:
             self._large_key, self._large = key, _centred_digits(self.text, width, height, visual_style)
         return self._large
 
-    def _drawn_large(self, text: str) -> bool:
-        """Whether ``text`` is drawn in large digits at the tile's size."""
-        width, height = self.size
+    def _drawn_large(self, text: str, size: Size) -> bool:
+        """Whether ``text`` is drawn in large digits in an inner area of ``size``."""
+        width, height = size
         # Digits draws with box glyphs: --ascii keeps plain bold numbers.
         fits = height >= DIGIT_ROWS and width >= GLYPH_WIDTH * len(text)
         return fits and not self.ascii_only and any(char.isdigit() for char in text)
@@ -152,7 +149,7 @@ class Tile(Widget, can_focus=True):
         """The part of the inner area that changes from number ``old`` to ``new``: the rows of the large digits when
         both are drawn large (the blank rows around them stay), else all of it."""
         area = self.content_region.reset_offset
-        if self._drawn_large(old) and self._drawn_large(new):
+        if self._drawn_large(old, area.size) and self._drawn_large(new, area.size):
             return Region(0, (area.height - DIGIT_ROWS) // 2, area.width, DIGIT_ROWS)
         return area
 
@@ -214,33 +211,16 @@ def _centred_digits(text: str, width: int, height: int, visual_style: VisualStyl
     while the other is worked out again on each call, for each line.
     """
     base = visual_style.rich_style
-    glyphs = [_glyph(char, bool(base.bold)) for char in text]
-    style = _row_style(base)
+    rows = [segment for segment in Digits(text).render(base) if segment.text != "\n"]
     blank = Strip.blank(width, (visual_style + VisualStyle(reverse=False)).rich_style)
-    top = (height - DIGIT_ROWS) // 2
+    top = (height - len(rows)) // 2
     lines = [blank] * height
-    for number in range(DIGIT_ROWS):
-        row = "".join(glyph[number] for glyph in glyphs)
-        wide = cell_len(row)
+    for number, row in enumerate(rows):
+        wide = row.cell_length
         left, right = (width - wide) // 2, width - wide - (width - wide) // 2
         segments = [Segment(" " * left, base)] if left else []
-        segments.append(Segment(row, style))
+        segments.append(Segment(row.text, base + row.style))
         if right:
             segments.append(Segment(" " * right, base))
         lines[top + number] = Strip(segments, width)
     return lines
-
-
-@lru_cache(maxsize=128)
-def _glyph(char: str, bold: bool) -> tuple[str, ...]:
-    """The rows of one character in Textual's large digits (bold or not). ``Digits`` draws a text as its characters'
-    glyphs side by side; drawing each character once, not the whole text each second, took a waiting age's large
-    digits from a fifth to a twentieth of a tick's work in the tile."""
-    return tuple(segment.text for segment in Digits(char).render(RichStyle(bold=bold)) if segment.text != "\n")
-
-
-@lru_cache(maxsize=16)
-def _row_style(base: RichStyle) -> RichStyle:
-    """The style of a row of large digits drawn in ``base``: what ``Digits`` gives its rows, on ``base``."""
-    first = next(iter(Digits("0").render(base)))
-    return base + first.style
