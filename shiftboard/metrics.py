@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from math import fsum
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shiftboard import erlang
@@ -1132,12 +1133,14 @@ def contacts_split(since: float, at: float) -> float:
 
 def _window_contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None) -> dict[str, _Contacts]:
     """The window's sums and the contacts waiting at ``at``: those before the split (kept while they hold, see
-    ``contacts_split``) added to those after it, in that order, so a kept and a fresh read add up alike. ``changes``:
-    the contacts' write count (``Store.changes``)."""
+    ``contacts_split``) added to those after it (``_recent_contacts``), in that order, so a kept and a fresh read add
+    up alike. ``changes``: the contacts' write count (``Store.changes``)."""
     split = contacts_split(p["since"], p["at"])
     before = _contacts_before(conn, p, split, changes, memo)
     after: dict[str, _Contacts] = defaultdict(_Contacts)
-    _read_window_contacts(conn, p, after, split, p["at"])
+    recent = _recent_contacts(conn, p, split, changes, memo)
+    _add_offers(after, recent.offers, p["at"])
+    _add_ends(after, recent.ends)
     window: dict[str, _Contacts] = defaultdict(_Contacts)
     for part in (before, after):
         for queue, acc in part.items():
@@ -1209,48 +1212,91 @@ def _contacts_before(
     return value
 
 
+#: The contacts offered in [lo, hi) as the window's sums need them, in order of offer: offered_at, queue, channel,
+#: blocked, answered_at, abandoned_at, and whether it repeats (``repeat_contacts``: another contact of its customer
+#: offered in the ``:repeat`` seconds before it). Rows, not sums: the contacts after the split are kept as read and
+#: only those a write can have changed are read again (``_recent_contacts``).
+_OFFERS = """
+SELECT c.offered_at, c.queue, c.channel, c.blocked != 0, c.answered_at, c.abandoned_at,
+       c.blocked = 0 AND c.customer IS NOT NULL
+       AND EXISTS (SELECT 1 FROM contacts b WHERE b.customer = c.customer
+                   AND b.offered_at >= c.offered_at - :repeat AND b.offered_at < c.offered_at)
+FROM contacts c WHERE c.offered_at >= :lo AND c.offered_at < :hi ORDER BY c.offered_at"""
+#: The answered contacts (not blocked) that ended in [lo, hi), in order of end: ended_at, queue, handle time.
+_ENDS = """
+SELECT ended_at, queue, ended_at - answered_at + COALESCE(wrap_up_s, 0) FROM contacts
+WHERE ended_at >= :lo AND ended_at < :hi AND answered_at <= ended_at AND blocked = 0 ORDER BY ended_at"""
+
+
 def _read_window_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], lo: float, hi: float) -> None:
     """The window's sums over the contacts offered in [lo, hi) (handle time: ended in [lo, hi)), outcomes before
     ``at``; [since, at) is the whole window. Not who waits (``_window_contacts``)."""
-    # Counts by SQL; Python only receives the waits it needs for percentiles (answered, abandoned).
-    # Two sort keys, not three (blocked summed): the sort of the window's rows is most of this query's cost.
     q = {**p, "lo": lo, "hi": hi}
-    for queue, channel, count, blocked in conn.execute(
-        """SELECT queue, channel, COUNT(*), SUM(blocked != 0) FROM contacts
-           WHERE offered_at >= :lo AND offered_at < :hi GROUP BY queue, channel""",
-        q,
-    ):
+    _add_offers(contacts, conn.execute(_OFFERS, q), p["at"])
+    _add_ends(contacts, conn.execute(_ENDS, q))
+
+
+def _add_offers(contacts: dict[str, _Contacts], rows: Iterable[Sequence[Any]], at: float) -> None:
+    """Add contacts (``_OFFERS`` rows) to each queue's sums: offered or blocked, by channel, repeat, and the wait of
+    those answered (else abandoned) before ``at``."""
+    for offered, queue, channel, blocked, answered, abandoned, repeat in rows:
         acc = contacts[queue]
-        acc.blocked += blocked
-        if count > blocked:
-            acc.offered += count - blocked
-            acc.by_channel[channel] += count - blocked
-    for queue, answered, wait in conn.execute(
-        """SELECT queue, answered_at < :at,
-                  CASE WHEN answered_at < :at THEN answered_at ELSE abandoned_at END - offered_at
-           FROM contacts WHERE offered_at >= :lo AND offered_at < :hi AND blocked = 0
-             AND (answered_at < :at OR abandoned_at < :at)""",
-        q,
-    ):
+        if blocked:
+            acc.blocked += 1
+            continue
+        acc.offered += 1
+        acc.by_channel[channel] += 1
+        acc.repeat += repeat
+        if answered is not None and answered < at:
+            acc.waits_answered.append(answered - offered)
+        elif abandoned is not None and abandoned < at:
+            acc.waits_abandoned.append(abandoned - offered)
+
+
+def _add_ends(contacts: dict[str, _Contacts], rows: Iterable[Sequence[Any]]) -> None:
+    """Set each queue's handle time sum and count from ``_ENDS`` rows (fsum: the same sum in any order)."""
+    handles: dict[str, list[float]] = defaultdict(list)
+    for _, queue, handle in rows:
+        handles[queue].append(handle)
+    for queue, times in handles.items():
         acc = contacts[queue]
-        (acc.waits_answered if answered else acc.waits_abandoned).append(wait)
-    for queue, w_sum, w_n in conn.execute(
-        """SELECT queue, SUM(ended_at - answered_at + COALESCE(wrap_up_s, 0)), COUNT(*) FROM contacts
-           WHERE ended_at >= :lo AND ended_at < :hi AND answered_at <= ended_at AND blocked = 0
-           GROUP BY queue""",
-        q,
-    ):
-        acc = contacts[queue]
-        acc.handle_sum, acc.handle_n = w_sum or 0.0, w_n
-    for queue, count in conn.execute(
-        """SELECT c.queue, COUNT(*) FROM contacts c
-           WHERE c.offered_at >= :lo AND c.offered_at < :hi AND c.blocked = 0 AND c.customer IS NOT NULL
-             AND EXISTS (SELECT 1 FROM contacts b WHERE b.customer = c.customer
-                         AND b.offered_at >= c.offered_at - :repeat AND b.offered_at < c.offered_at)
-           GROUP BY c.queue""",
-        q,
-    ):
-        contacts[queue].repeat = count
+        acc.handle_sum, acc.handle_n = fsum(times), len(times)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recent:
+    """The contacts after the split as read: offered (``_OFFERS`` rows) and ended (``_ENDS`` rows) in [lo,
+    ``read_to``), each in order of time. Neither list is changed once kept."""
+
+    lo: float
+    read_to: float
+    offers: list[tuple[Any, ...]]
+    ends: list[tuple[Any, ...]]
+
+
+def _recent_contacts(conn: Any, p: dict[str, Any], lo: float, changes: int, memo: ReadMemo | None) -> _Recent:
+    """The contacts offered or ended from ``lo`` (the split) up to ``at``. The rows kept from the board's last read
+    are brought up to date: those from the earliest time the writes since stored (``Store.written_since``: an offer
+    or end, as written and as it was), or from the moment last read up to, are read again; the earlier ones are
+    kept, as no write since changed them (nor, being after them, whether they repeat). A live source writes the
+    contacts of its last minutes, so a read after its commit reads minutes of contacts instead of an hour or two."""
+    at, start = p["at"], lo
+    offers: list[tuple[Any, ...]] = []
+    ends: list[tuple[Any, ...]] = []
+    if memo is not None and (latest := memo.latest("contacts_recent")) is not None:
+        (before, repeat), kept = latest
+        written = Store.written_since(conn, "contacts", before, changes)
+        if written is not None and repeat == p["repeat"] and kept.lo <= lo and kept.read_to <= at:
+            start = max(lo, min(written, kept.read_to))
+            first = itemgetter(0)
+            offers = kept.offers[bisect_left(kept.offers, lo, key=first) : bisect_left(kept.offers, start, key=first)]
+            ends = kept.ends[bisect_left(kept.ends, lo, key=first) : bisect_left(kept.ends, start, key=first)]
+            memo.extended["contacts_recent"] += 1
+    q = {"lo": start, "hi": at, "repeat": p["repeat"]}
+    recent = _Recent(lo, at, offers + conn.execute(_OFFERS, q).fetchall(), ends + conn.execute(_ENDS, q).fetchall())
+    if memo is not None:
+        memo.keep("contacts_recent", (changes, p["repeat"]), at, math.inf, recent)
+    return recent
 
 
 #: The stored moments after ``at`` that can change the window's sums (``_contacts_until``): a later offer, end,
@@ -1580,9 +1626,10 @@ class ReadMemo:
 
     The contacts' window sums are kept whole while the contacts are unchanged; after a write, the sums of the
     contacts before the split an hour or two back ("contacts_before", ``contacts_split``) are kept while no write
-    reached back before it, and only the contacts after it are counted again. The last hour's contacts ("hour",
-    ``_Hour``) and the agents' timeline ("agents") are brought up to date after a write: only what it can have
-    changed is read.
+    reached back before it, and only the contacts after it are counted again, from their rows as kept
+    ("contacts_recent"), of which only those the write can have changed are read again. The last hour's contacts
+    ("hour", ``_Hour``) and the agents' timeline ("agents") are brought up to date after a write: only what it can
+    have changed is read.
 
     What is made from kept parts (the cases of each queue added up) is kept too, and made again only when a part was
     read again (``derived``).

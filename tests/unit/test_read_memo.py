@@ -52,6 +52,7 @@ def test_reads_with_the_memo_equal_fresh_reads_after_each_simulator_commit(tmp_p
     assert sum(memo.hits.values()) < len(PARTS) * 90 * 4  # and parts were read again after its writes
     assert memo.extended["agents"] > 0  # its agents' timeline brought up to date with states stored after it
     assert memo.extended["hour"] > 0  # and the last hour's contacts with those it wrote
+    assert memo.extended["contacts_recent"] > 0  # and the contacts after the split
     # Every read of the window after a commit kept the contacts before the split (only the first read counted them).
     window_reads = 90 * 4 - memo.hits["contacts"]
     assert window_reads > 10 and memo.hits["contacts_before"] == window_reads - 1, memo.hits
@@ -87,6 +88,50 @@ def test_a_contact_moved_out_of_the_kept_part_is_counted_where_it_now_is(tmp_pat
         at = AT + number + 1
         assert compute(reader, METRICS, at, memo=memo) == compute(reader, METRICS, at), move
     assert compute(reader, METRICS, AT + 10, memo=memo) != first  # the figures did move
+    reader.close()
+    writer.close()
+
+
+def test_a_write_to_a_contact_after_the_split_is_counted_again_and_the_others_kept(tmp_path: Path):
+    """The contacts after the split are kept as rows; a write makes a read count again those from the earliest time
+    it stored on, which takes in a later contact whose repeat depends on the one written."""
+    split = AT - h
+    writer = Store(tmp_path / "cache.sqlite")
+
+    def contact(id: str, offered: float, **fields) -> Contact:
+        times = {"answered_at": offered + m, "ended_at": offered + 10 * m}
+        return Contact(**{"source": "src", "id": id, "queue": "Phone", "offered_at": offered, **times, **fields})
+
+    early, late = contact("early", split + 5 * m, customer="ann"), contact("late", split + 30 * m, customer="ann")
+    writer.write_batch("src", "test", Batch(contacts=[early, late]), None, 0)
+    reader = Store(writer.path, readonly=True)
+    memo = ReadMemo()
+
+    def read(at: float) -> dict:
+        kept = compute(reader, METRICS, at, memo=memo)
+        assert kept == compute(reader, METRICS, at)
+        return {q: f["contacts"] for q, f in kept["queues"].items()}
+
+    assert read(AT)["Phone"]["repeat_contacts"] == 1  # ann's second contact
+    writes = [
+        # Ann's first contact becomes Bob's: her later one no longer repeats.
+        (contact("early", split + 5 * m, customer="bob"), {"Phone": (2, 0)}),
+        # Bob's moves queue, its times as they were.
+        (contact("early", split + 5 * m, customer="bob", queue="Mail"), {"Phone": (1, 0), "Mail": (1, 0)}),
+        # And a new contact of Ann's repeats her last.
+        (contact("third", split + 50 * m, customer="ann", queue="Mail"), {"Phone": (1, 0), "Mail": (2, 1)}),
+    ]
+    for number, (written, expected) in enumerate(writes, start=1):
+        writer.write_batch("src", "test", Batch(contacts=[written]), None, number)
+        figures = read(AT + number)
+        assert {q: (figures[q]["offered"], figures[q]["repeat_contacts"]) for q in expected} == expected, written
+    assert memo.extended["contacts_recent"] == len(writes)  # each read after a write kept what it could not change
+    # A rewound board drops the kept contacts after its moment; a later window start, those before it; an earlier
+    # one again needs those it dropped.
+    writer.write_batch("src", "test", Batch(contacts=[contact("fourth", AT + 5 * m)]), None, len(writes) + 1)
+    moments = ((AT + 10 * m, None), (AT + 2 * m, None), (AT + 11 * m, split + 20 * m), (AT + 12 * m, AT - 5 * h))
+    for at, since in moments:
+        assert compute(reader, METRICS, at, since, memo=memo) == compute(reader, METRICS, at, since)
     reader.close()
     writer.close()
 
