@@ -67,8 +67,11 @@ EVENT_MARGIN_S = 0.002
 class SimulatorSettings(SourceSettings):
     """Keys of a ``kind = "simulator"`` source."""
 
+    # 5 s, not 1: the simulator polls just after each event of its model, so the interval only bounds the quiet
+    # spells; at 1 s, polls that brought nothing were two-thirds of the polls at the model's busy hour and half
+    # the collector thread's CPU (docs/benchmarks.md, session 17). 5 s keeps the header's "updated just now".
     interval_s: float = Field(
-        1.0, ge=1.0, description="Longest wait between polls; the simulator also polls just after each model event."
+        5.0, ge=1.0, description="Longest wait between polls; the simulator also polls just after each model event."
     )
     seed: int = Field(DEFAULT_SEED, description="Random seed: the same seed gives the same contact centre.")
     speed: float = Field(
