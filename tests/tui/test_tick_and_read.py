@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from shiftboard.tui.app import TICK_LEAD_S, ShiftboardApp
 from shiftboard.tui.widgets.tile import Tile
 from tests.tui.conftest import settled, until
@@ -25,7 +27,10 @@ def _tick_now(app: ShiftboardApp) -> None:
     app._on_tick()
 
 
-async def test_a_tick_during_a_read_is_left_to_the_read(settings, seeded, monkeypatch):
+@pytest.mark.parametrize("slow_read", [False, True])
+async def test_a_tick_during_a_read_is_left_to_the_read_unless_it_is_slow(settings, seeded, monkeypatch, slow_read):
+    """A tick that finds a read under way does not draw, and the read's show moves the age on; a read still under
+    way 0.1 s after it began does not stop the ages."""
     slow = settings.model_copy(update={"board": settings.board.model_copy(update={"refresh_s": 3600.0})})
     now = [NOW]
     app = ShiftboardApp(slow, seeded, [], clock=lambda: now[0], ascii_only=True)
@@ -39,27 +44,13 @@ async def test_a_tick_during_a_read_is_left_to_the_read(settings, seeded, monkey
         now[0] = NOW + 1
         _tick_now(app)
         assert tile.text == "1:30"  # not drawn by the tick
+        if slow_read:
+            await until(pilot, lambda: tile.text == "1:31")  # drawn by a tick while the read is still under way
+            assert held and app._reading
         reads = app.reads
         app._read_requests.put(held.pop())  # the read lands: its show moves the age on
         await until(pilot, lambda: app.reads == reads + 1)
         assert tile.text == "1:31"
-
-
-async def test_a_slow_read_does_not_stop_the_ages(settings, seeded, monkeypatch):
-    slow = settings.model_copy(update={"board": settings.board.model_copy(update={"refresh_s": 3600.0})})
-    now = [NOW]
-    app = ShiftboardApp(slow, seeded, [], clock=lambda: now[0], ascii_only=True)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settled(pilot, app)
-        tile = app.screen.query_one("#tile-longest_wait_s", Tile)
-        held = _held_reads(app, monkeypatch)
-        app.read_now()
-        now[0] = NOW + 1
-        _tick_now(app)
-        await until(pilot, lambda: tile.text == "1:31")  # drawn by a tick while the read is still under way
-        assert held and app._reading
-        app._read_requests.put(held.pop())
-        await until(pilot, lambda: not app._reading)
 
 
 async def test_a_refresh_read_starts_just_before_a_tick(settings, seeded):
