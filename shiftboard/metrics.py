@@ -1101,18 +1101,14 @@ def _read_hour(conn: Any, lo: float, start: float, at: float, earlier: _Hour | N
             i, j = bisect_left(times, lo), bisect_left(times, start)
             if j > i:
                 ends[queue] = (times[i:j], handles[i:j])
-    bounds = {"lo": start, "at": at}
+    bounds = {"lo": start, "hi": at}
     for queue, offered in conn.execute(
-        "SELECT queue, offered_at FROM contacts WHERE offered_at >= :lo AND offered_at < :at AND blocked = 0"
+        "SELECT queue, offered_at FROM contacts WHERE offered_at >= :lo AND offered_at < :hi AND blocked = 0"
         " ORDER BY offered_at",
         bounds,
     ):
         offers.setdefault(queue, []).append(offered)
-    for queue, ended, handle in conn.execute(
-        """SELECT queue, ended_at, ended_at - answered_at + COALESCE(wrap_up_s, 0) FROM contacts
-           WHERE ended_at >= :lo AND ended_at < :at AND answered_at <= ended_at AND blocked = 0 ORDER BY ended_at""",
-        bounds,
-    ):
+    for ended, queue, handle in conn.execute(_ENDS, bounds):
         times, handles = ends.setdefault(queue, ([], []))
         times.append(ended)
         handles.append(handle)
@@ -1222,7 +1218,8 @@ SELECT c.offered_at, c.queue, c.channel, c.blocked != 0, c.answered_at, c.abando
        AND EXISTS (SELECT 1 FROM contacts b WHERE b.customer = c.customer
                    AND b.offered_at >= c.offered_at - :repeat AND b.offered_at < c.offered_at)
 FROM contacts c WHERE c.offered_at >= :lo AND c.offered_at < :hi ORDER BY c.offered_at"""
-#: The answered contacts (not blocked) that ended in [lo, hi), in order of end: ended_at, queue, handle time.
+#: The answered contacts (not blocked) that ended in [lo, hi), in order of end: ended_at, queue, handle time (the
+#: window's handle time, and the last hour's for staffing, ``_read_hour``).
 _ENDS = """
 SELECT ended_at, queue, ended_at - answered_at + COALESCE(wrap_up_s, 0) FROM contacts
 WHERE ended_at >= :lo AND ended_at < :hi AND answered_at <= ended_at AND blocked = 0 ORDER BY ended_at"""
@@ -1231,7 +1228,7 @@ WHERE ended_at >= :lo AND ended_at < :hi AND answered_at <= ended_at AND blocked
 def _read_window_contacts(conn: Any, p: dict[str, Any], contacts: dict[str, _Contacts], lo: float, hi: float) -> None:
     """The window's sums over the contacts offered in [lo, hi) (handle time: ended in [lo, hi)), outcomes before
     ``at``; [since, at) is the whole window. Not who waits (``_window_contacts``)."""
-    q = {**p, "lo": lo, "hi": hi}
+    q = {"lo": lo, "hi": hi, "repeat": p["repeat"]}
     _add_offers(contacts, conn.execute(_OFFERS, q), p["at"])
     _add_ends(contacts, conn.execute(_ENDS, q))
 
