@@ -13,7 +13,6 @@ agents (a skip-scan over the agent-state key), never by the length of history; `
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import math
@@ -144,11 +143,9 @@ class _Contacts:
     """What one queue's contacts add up to; finalized by ``figures``."""
 
     __slots__ = (
-        "arrivals_hour",
+        "_fixed",
         "blocked",
         "by_channel",
-        "handle_hour_n",
-        "handle_hour_sum",
         "handle_n",
         "handle_sum",
         "offered",
@@ -161,21 +158,23 @@ class _Contacts:
     )
 
     def __init__(self) -> None:
-        self.offered = self.blocked = self.waiting = self.repeat = self.arrivals_hour = 0
+        #: The figures that are the same at every moment, and the settings they were worked out with (``figures``).
+        self._fixed: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.offered = self.blocked = self.waiting = self.repeat = 0
         self.waits_answered: list[float] = []
         self.waits_abandoned: list[float] = []
         self.by_channel: Counter[str] = Counter()
         self.oldest_waiting: float | None = None
-        self.handle_sum = self.handle_hour_sum = 0.0
-        self.handle_n = self.handle_hour_n = 0
+        self.handle_sum = 0.0
+        self.handle_n = 0
         self.snapshot: dict[str, Any] | None = None
 
     def merge(self, other: _Contacts) -> None:
+        self._fixed = None
         self.offered += other.offered
         self.blocked += other.blocked
         self.waiting += other.waiting
         self.repeat += other.repeat
-        self.arrivals_hour += other.arrivals_hour
         self.waits_answered += other.waits_answered
         self.waits_abandoned += other.waits_abandoned
         self.by_channel.update(other.by_channel)
@@ -183,8 +182,6 @@ class _Contacts:
             self.oldest_waiting = min(self.oldest_waiting or math.inf, other.oldest_waiting)
         self.handle_sum += other.handle_sum
         self.handle_n += other.handle_n
-        self.handle_hour_sum += other.handle_hour_sum
-        self.handle_hour_n += other.handle_hour_n
 
     def figures(self, settings: MetricsSettings, at: float, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
         """Contact figures over contacts offered in [since, at), outcomes before ``at``.
@@ -210,6 +207,20 @@ class _Contacts:
         ``extra`` are queue-snapshot aggregates (sources that give no contact rows) added to the counts; see
         ``snapshot_contacts``.
         """
+        if extra:
+            fixed = self._figures_at_any_moment(settings, extra)
+        else:
+            # All but the longest wait are the same at every moment: worked out once for a board's kept sums, which
+            # it reads again every refresh while nothing is written (sorting and summing the day's waits).
+            key = (settings.service_level_threshold_s, settings.short_abandon_s, settings.abandon_policy)
+            kept = self._fixed
+            if kept is None or kept[0] != key:
+                kept = self._fixed = (key, self._figures_at_any_moment(settings, ()))
+            fixed = kept[1]
+        oldest = fixed["oldest_waiting_since"]
+        return {**fixed, "longest_wait_s": None if oldest is None else at - oldest}
+
+    def _figures_at_any_moment(self, settings: MetricsSettings, extra: Sequence[dict[str, Any]]) -> dict[str, Any]:
         threshold, short_s = settings.service_level_threshold_s, settings.short_abandon_s
         answered_w = sorted(self.waits_answered)
         abandoned_w = sorted(self.waits_abandoned)
@@ -241,7 +252,7 @@ class _Contacts:
             "short_abandoned": short,
             "blocked": blocked,
             "waiting_now": waiting,
-            "longest_wait_s": None if oldest is None else at - oldest,
+            "longest_wait_s": None,
             "oldest_waiting_since": oldest,
             "service_level_pct": by_policy[settings.abandon_policy],
             "service_level_pct_by_policy": by_policy,
@@ -636,9 +647,10 @@ class _Timeline:
         handling, idle = fsum(busy for busy, _ in totals), fsum(idle for _, idle in totals)
         return pct(handling, handling + idle)
 
-    def availability(self, queue: str | None, calendar: BusinessCalendar, since: float, at: float) -> float | None:
-        """Support availability %: share of the opening hours in [since, at) during which at least one of the
-        queue's agents was available; None when the window holds no opening hours."""
+    def availability(self, queue: str | None, opening: Sequence[tuple[float, float]], at: float) -> float | None:
+        """Support availability %: share of the opening hours in [since, at) (``opening``, the calendar's intervals
+        in order) during which at least one of the queue's agents was available; None when the window holds no
+        opening hours."""
         kept = self._available.get(queue)
         if kept is None:
             joined = _union(
@@ -664,7 +676,7 @@ class _Timeline:
             spans = [*spans[:i], (min(spans[i][0], begin) if i < len(spans) else begin, at)]
         open_total = covered = 0.0
         i = 0
-        for lo, hi in calendar.intervals(since, at):
+        for lo, hi in opening:
             open_total += hi - lo
             while i < len(spans) and spans[i][1] <= lo:
                 i += 1
@@ -760,7 +772,7 @@ def compute(
     p = {"since": since, "at": at, "hour": hour, "horizon": at - MAX_WAIT_S, "repeat": settings.repeat_window_h * 3600}
     with store.read() as conn:
         changes = Store.changes(conn)
-        contacts = _contacts(conn, p, changes["contacts"], memo)
+        contacts, hour_counts = _contacts(conn, p, changes["contacts"], memo)
         # The window's sums, then the backlog's counts, then its ages and SLA states.
         cases = _merged_cases(
             (
@@ -778,17 +790,25 @@ def compute(
     for row in snapshots:
         snap_by_queue[row["queue"]].append(row)
     names = sorted(
-        (set(contacts) | set(cases) | set(ratings) | agent_queues | set(snap_by_queue) | set(settings.queues)) - {ALL}
+        (
+            set(contacts)
+            | set(hour_counts)
+            | set(cases)
+            | set(ratings)
+            | agent_queues
+            | set(snap_by_queue)
+            | set(settings.queues)
+        )
+        - {ALL}
     )
-
-    everything = _Contacts()
-    for acc in contacts.values():
-        everything.merge(acc)
+    # The opening hours in the window, for every queue's availability.
+    opening = list(calendar.intervals(since, at))
+    no_hour = _HourCounts()
     result: dict[str, Any] = {}
     snapshot_only: list[dict[str, Any]] = []
     needed: list[int] = []
     for name in names:
-        acc = contacts.get(name, _Contacts())
+        acc = contacts.get(name, _NO_CONTACTS)
         extra = []
         if not acc.offered and not acc.waiting:
             extra = [snapshot_contacts(row, at, since) for row in snap_by_queue.get(name, [])]
@@ -797,12 +817,19 @@ def compute(
             # contact rows give the counts, the snapshot says who is waiting now.
             extra = [live_only(snapshot_contacts(row, at, since)) for row in snap_by_queue.get(name, [])]
         snapshot_only += extra
-        result[name] = _queue_figures(name, acc, extra, settings.for_queue(name), timeline, calendar, since, at)
-        result[name]["cases"] = (cases[name] if name in cases else _Cases()).figures(at)
+        hour = hour_counts.get(name, no_hour)
+        result[name] = _queue_figures(name, acc, hour, extra, settings.for_queue(name), timeline, opening, at)
+        result[name]["cases"] = cases.get(name, _NO_CASES).figures(at)
         result[name]["satisfaction"] = (ratings[name] if name in ratings else _Ratings()).figures()
         if result[name]["staffing"]["agents_needed"] is not None:
             needed.append(result[name]["staffing"]["agents_needed"])
-    figures_all = _queue_figures(None, everything, snapshot_only, settings, timeline, calendar, since, at)
+    hour_all = _HourCounts(
+        sum(hour.arrivals for hour in hour_counts.values()),
+        fsum(hour.handle_sum for hour in hour_counts.values()),
+        sum(hour.handle_n for hour in hour_counts.values()),
+    )
+    everything = _all_contacts(contacts, memo)
+    figures_all = _queue_figures(None, everything, hour_all, snapshot_only, settings, timeline, opening, at)
     figures_all["cases"] = cases[ALL].figures(at)
     figures_all["satisfaction"] = ratings[ALL].figures()
     figures_all["staffing"]["agents_needed"] = sum(needed) if needed else None
@@ -811,6 +838,11 @@ def compute(
     )
     result = {ALL: figures_all, **result}
     return {"at": format_time(at), "since": format_time(since), "queues": result}
+
+
+#: A queue with no contacts or cases in the window: never changed, so its figures are worked out once.
+_NO_CONTACTS = _Contacts()
+_NO_CASES = _Cases()
 
 
 def _merged_cases(parts: tuple[dict[str, _Cases], ...], memo: ReadMemo | None) -> dict[str, _Cases]:
@@ -959,11 +991,11 @@ def _agents_until(conn: Any, at: float) -> float:
 def _queue_figures(
     name: str | None,
     acc: _Contacts,
+    hour: _HourCounts,
     extra: list[dict[str, Any]],
     settings: MetricsSettings,
     timeline: _Timeline,
-    calendar: BusinessCalendar,
-    since: float,
+    opening: Sequence[tuple[float, float]],
     at: float,
 ) -> dict[str, Any]:
     agents = timeline.states(name)
@@ -986,9 +1018,9 @@ def _queue_figures(
         "cases": None,
         "agents": agents,
         "satisfaction": None,
-        "staffing": _staffing(acc, settings, logged_in),
+        "staffing": _staffing(hour, settings, logged_in),
         "cost_per_contact": None,
-        "availability_pct": timeline.availability(name, calendar, since, at),
+        "availability_pct": timeline.availability(name, opening, at),
     }
 
 
@@ -1001,27 +1033,43 @@ def cost_per_contact(costs: CostSettings | None, since: float, at: float, answer
     return costs.period_cost * (at - since) / PERIOD_S[costs.period] / (answered + solved)
 
 
-def _staffing(acc: _Contacts, settings: MetricsSettings, logged_in: int | None) -> dict[str, Any]:
+def _staffing(hour: _HourCounts, settings: MetricsSettings, logged_in: int | None) -> dict[str, Any]:
     """Staffing now: arrivals_per_hour = contacts offered in the last 60 min before ``at``; aht_s = mean handle
     time of contacts that ended in those 60 min; agents_needed = the fewest agents meeting the queue's service-level
     target (``service_level_target_pct`` within ``service_level_threshold_s``) under Erlang C for that load (0 with
     no arrivals; for "all", the sum of the queues' needs); agents_logged_in = the queue's agents not offline."""
-    arrivals = acc.arrivals_hour
-    aht = acc.handle_hour_sum / acc.handle_hour_n if acc.handle_hour_n else None
+    arrivals = hour.arrivals
+    aht = hour.handle_sum / hour.handle_n if hour.handle_n else None
     needed: int | None = None
     if arrivals == 0:
         needed = 0
     elif aht is not None and aht > 0 and settings.service_level_target_pct < 100:
-        needed = erlang.staffing(
-            arrivals, aht, settings.service_level_target_pct / 100, settings.service_level_threshold_s
-        ).agents
+        needed = _agents_needed(arrivals, aht, settings.service_level_target_pct, settings.service_level_threshold_s)
     return {"arrivals_per_hour": arrivals, "aht_s": aht, "agents_needed": needed, "agents_logged_in": logged_in}
 
 
-def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None) -> dict[str, _Contacts]:
+@lru_cache(maxsize=256)
+def _agents_needed(arrivals: int, aht_s: float, target_pct: float, threshold_s: float) -> int:
+    """Erlang C's agents for the load (remembered: every refresh asks again for each queue, mostly the same)."""
+    return erlang.staffing(arrivals, aht_s, target_pct / 100, threshold_s).agents
+
+
+@dataclass(frozen=True, slots=True)
+class _HourCounts:
+    """One queue's last hour before ``at`` (``_staffing``): the contacts offered in it (not blocked), and the sum
+    and count of the handle times of the answered contacts that ended in it."""
+
+    arrivals: int = 0
+    handle_sum: float = 0.0
+    handle_n: int = 0
+
+
+def _contacts(
+    conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None
+) -> tuple[dict[str, _Contacts], dict[str, _HourCounts]]:
     """Every queue's contacts at ``p["at"]``: the window's sums (kept while the contacts are unchanged, ``changes``
-    being their write count; see ``_contacts_until``) with the last hour's arrivals and handle times, counted at
-    ``at`` from the hour's contacts (``_Hour``)."""
+    being their write count; see ``_contacts_until``), and the last hour's arrivals and handle times, counted at
+    ``at`` from the hour's contacts (``_Hour``). The sums are returned as kept, not copied: neither is changed."""
 
     def read() -> tuple[dict[str, _Contacts], float]:
         window = _window_contacts(conn, p, changes, memo)
@@ -1029,22 +1077,29 @@ def _contacts(conn: Any, p: dict[str, Any], changes: int, memo: ReadMemo | None)
 
     key = (changes, p["since"], p["repeat"])
     window = _kept(memo, "contacts", key, p["at"], read)
-    contacts: dict[str, _Contacts] = {}
-    for queue, acc in window.items():
-        contacts[queue] = copy.copy(acc)  # the kept sums stay as read; this read adds its own hour
     hour = _hour(conn, p, changes, memo)
     start, at = p["hour"], p["at"]
-    for queue in sorted(hour.offers.keys() | hour.ends.keys()):
+    counts: dict[str, _HourCounts] = {}
+    for queue in hour.offers.keys() | hour.ends.keys():
         offers = hour.offers.get(queue, [])
-        arrivals = bisect_left(offers, at) - bisect_left(offers, start)
-        if arrivals:
-            contacts.setdefault(queue, _Contacts()).arrivals_hour = arrivals
         ends, handles = hour.ends.get(queue, ([], []))
         i, j = bisect_left(ends, start), bisect_left(ends, at)
-        if j > i:
-            acc = contacts.setdefault(queue, _Contacts())
-            acc.handle_hour_sum, acc.handle_hour_n = fsum(handles[i:j]), j - i
-    return contacts
+        arrivals = bisect_left(offers, at) - bisect_left(offers, start)
+        if arrivals or j > i:  # kept offers and ends all before the hour: a queue not seen in it
+            counts[queue] = _HourCounts(arrivals, fsum(handles[i:j]), j - i)
+    return window, counts
+
+
+def _all_contacts(contacts: dict[str, _Contacts], memo: ReadMemo | None) -> _Contacts:
+    """Every queue's window sums added up; made again only when the sums were read again (``ReadMemo.derived``)."""
+
+    def merge() -> _Contacts:
+        total = _Contacts()
+        for acc in contacts.values():
+            total.merge(acc)
+        return total
+
+    return merge() if memo is None else memo.derived("contacts_all", (contacts,), merge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1628,8 +1683,9 @@ class ReadMemo:
     ("hour", ``_Hour``) and the agents' timeline ("agents") are brought up to date after a write: only what it can
     have changed is read.
 
-    What is made from kept parts (the cases of each queue added up) is kept too, and made again only when a part was
-    read again (``derived``).
+    What is made from kept parts (the cases of each queue added up, the contacts of all queues) is kept too, and made
+    again only when a part was read again (``derived``); so are the figures of kept sums that hold at every moment
+    (``_Contacts.figures``, ``_Cases.figures``).
     """
 
     __slots__ = ("_derived", "_parts", "extended", "hits")

@@ -301,3 +301,36 @@ def test_a_derived_value_is_made_again_only_when_one_of_its_parts_is_another_obj
     again = memo.derived("cases", (first, {"q": 2}), make)
     assert again is not kept and len(made) == 2
     assert memo.derived("cases", (first,), make) is made[2]
+
+
+def test_kept_contacts_give_each_queues_settings_their_own_figures_and_the_wait_at_each_moment(tmp_path: Path):
+    """The window's sums are kept whatever the settings; the figures worked out from them once (all but the longest
+    wait) follow the service-level settings they are asked with, and the longest wait the moment."""
+    writer = Store(tmp_path / "cache.sqlite")
+    phone = {"source": "src", "queue": "Phone", "customer": "ann"}
+    writer.write_batch(
+        "src",
+        "test",
+        Batch(
+            contacts=[
+                Contact(id="quick", offered_at=AT - 30 * m, answered_at=AT - 30 * m + 15, **phone),
+                Contact(id="slow", offered_at=AT - 20 * m, answered_at=AT - 20 * m + 40, **phone),
+                Contact(id="waits", offered_at=AT - 2 * m, **phone),
+            ]
+        ),
+        None,
+        0,
+    )
+    reader = Store(writer.path, readonly=True)
+    strict = METRICS.model_copy(update={"service_level_threshold_s": 20.0})
+    lenient = METRICS.model_copy(update={"service_level_threshold_s": 60.0})
+    memo = ReadMemo()
+    for at, settings_ in ((AT, strict), (AT + 7, lenient), (AT + 9, strict)):
+        kept = compute(reader, settings_, at, memo=memo)
+        assert kept == compute(reader, settings_, at)
+        phone_figures = kept["queues"]["Phone"]["contacts"]
+        assert phone_figures["service_level_pct"] == (50.0 if settings_ is strict else 100.0)
+        assert phone_figures["longest_wait_s"] == at - (AT - 2 * m)
+    assert memo.hits["contacts"] == 2  # the sums were read once
+    reader.close()
+    writer.close()
