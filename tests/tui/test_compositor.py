@@ -7,8 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
+from textual._compositor import Compositor
 from textual.app import App
 from textual.content import Content
+from textual.geometry import Region
 from textual.widget import Widget
 
 import shiftboard.tui.app
@@ -18,25 +21,45 @@ from shiftboard.tui.figures import FIGURES_BY_ID, State
 from shiftboard.tui.screens.board import BoardScreen
 from shiftboard.tui.screens.wall import WallScreen
 from shiftboard.tui.widgets.tile import Tile
-from tests.tui.conftest import until
+from tests.tui.conftest import settled, until
 from tests.tui.seed import NOW
 
-#: A cursor move that writes nothing before the next move, line or the end. Textual's ``ChopsUpdate`` sends one for a
-#: piece of a line that starts where a changed area ends (its ``x > x2`` test lets ``x == x2`` through), so it sends
-#: one where a widget behind the change starts, which ours does not render.
-_EMPTY_MOVE = re.compile(r"\x1b\[\d+;\d+H(?=\x1b\[\d+;\d+H|\n|$)")
+#: What the updates hold: a cursor move, a change of style, or anything else in a control sequence.
+_SEQUENCE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
 
 
-def _cells(update: str) -> str:
-    """What an update changes on the screen: the update without the cursor moves that write nothing."""
-    return _EMPTY_MOVE.sub("", update)
+def _apply(update: str, screen: dict[tuple[int, int], tuple[str, str]]) -> None:
+    """Write ``update`` on ``screen`` (cell → style and character), as a terminal would: cursor moves, styles and
+    characters, a line feed to the next line's start."""
+    x = y = 0
+    style = ""
+    at = 0
+    for match in [*_SEQUENCE.finditer(update), None]:
+        text = update[at : match.start() if match else len(update)]
+        for char in text:
+            if char == "\n":
+                x, y = 0, y + 1
+                continue
+            screen[x, y] = (style, char)
+            x += cell_len(char)
+        if match is None:
+            break
+        at = match.end()
+        numbers, kind = match.groups()
+        if kind == "H":
+            row, column = numbers.split(";")
+            x, y = int(column) - 1, int(row) - 1
+        elif kind == "m":
+            style = "" if numbers in ("", "0") else numbers
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30), (60, 40)])
-async def test_a_partial_update_sends_what_textual_would(settings, seeded, size):
+async def test_a_partial_update_leaves_the_screen_textual_would(settings, seeded, size):
+    """Each update changes the cells Textual's own compositor would change, to what it would write there (Textual
+    may also send cells that do not change: a changed area's line from the start of the widget's piece of it)."""
     app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
     sent: list[tuple[str, str]] = []
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:
         await until(pilot, lambda: app.data is not None)
         await pilot.pause()
         board = app.screen
@@ -59,12 +82,19 @@ async def test_a_partial_update_sends_what_textual_would(settings, seeded, size)
             return update
 
         compositor.render_partial_update = both  # type: ignore[method-assign]
+        ours = {}
+        _apply(compositor.render_full_update().render_segments(app.console), ours)
+        stocks = dict(ours)
         # A tile in each corner of the grid and one in the middle; then a tile and the header at once, then the
         # first and the last tiles at once (the rectangle around them is the whole grid), then the grid.
         tiles = board.tiles
         for number, each in enumerate([tiles[0], tiles[3], tiles[7], tiles[-4], tiles[-1]]):
             before = len(sent)
             each.show(f"{number}:{number:02d}", State.BREACH, f"note {number}")
+            await until(pilot, lambda before=before: len(sent) > before)
+            # Then the number alone, as a waiting age ticks: its rows inside the border.
+            before = len(sent)
+            each.show(f"{number}:{number + 1:02d}", State.BREACH, f"note {number}")
             await until(pilot, lambda before=before: len(sent) > before)
         before = len(sent)
         tiles[5].show("77", State.WARN)
@@ -78,10 +108,27 @@ async def test_a_partial_update_sends_what_textual_would(settings, seeded, size)
         before = len(sent)
         tiles[0].parent.refresh()
         await until(pilot, lambda: len(sent) > before)
-    assert len(sent) >= 8
+        # A notification in front of the last tiles: the tiles under it change, whole and by their number alone.
+        app.notify("a notification over the last tiles", timeout=60)
+        await until(pilot, lambda: bool(app.screen.query("Toast")))
+        await pilot.pause()
+        under = [tile for tile in tiles if tile.region.overlaps(app.screen.query_one("Toast").region)]
+        assert under or size == (60, 40)  # there, the grid ends above the notification
+        for text, state in (("4:44", State.WARN), ("4:45", State.WARN)) if under else ():
+            before = len(sent)
+            under[0].show(text, state, "under")
+            await until(pilot, lambda before=before: len(sent) > before)
+    assert len(sent) >= (15 if under else 13)
+    changed = 0
     for update, stock in sent:
-        assert _cells(update) == _cells(stock)
-        assert update  # something was sent: the comparison is not between two empty updates
+        before = dict(ours)
+        _apply(update, ours)
+        _apply(stock, stocks)
+        assert ours == stocks
+        changed += ours != before
+    # The twelve changes before the grid's (drawn again as it was) and the notification's (whose cells may hide a
+    # change) each changed the screen: not a comparison of updates that change nothing.
+    assert changed >= 12
 
 
 @pytest.mark.parametrize("changed_ids", [["longest_wait_s"], ["waiting_now", "sla_breached"]])
@@ -115,6 +162,40 @@ async def test_a_tile_change_renders_that_tile_alone(settings, seeded, monkeypat
         await pilot.pause()
     # Neither the other tiles nor the grid and the screen behind the changed ones (they would be thrown away).
     assert set(rendered) == {each.id for each in changed}
+
+
+async def test_a_tick_renders_the_number_rows_of_its_tile_alone(settings, seeded, monkeypatch):
+    """A change held by one widget in front (a waiting age's number) is rendered as that widget's cells of the change,
+    without Textual cutting every line of the screen at the widgets' edges."""
+    app = ShiftboardApp(settings, seeded, [], at=NOW, clock=lambda: NOW)
+    crops: list[tuple[str | None, Region]] = []
+    chopped: list[Region] = []
+    tile_lines = Tile.render_lines
+    render_chops = Compositor._render_chops
+
+    def counted_tile(self, crop):
+        crops.append((self.id, crop))
+        return tile_lines(self, crop)
+
+    def counted_chops(self, crop, is_rendered_line):
+        chopped.append(crop)
+        return render_chops(self, crop, is_rendered_line)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, app)  # no read lands after this to show the tile's own figure again
+        tile = app.screen.query_one("#tile-longest_wait_s", Tile)
+        tile.show("9:58", State.OK)
+        await pilot.pause()
+        monkeypatch.setattr(Tile, "render_lines", counted_tile)
+        monkeypatch.setattr(Compositor, "_render_chops", counted_chops)
+        tile.show("9:59", State.OK)
+        await until(pilot, lambda: bool(crops))
+        await pilot.pause()
+        number = tile._number_area("9:58", "9:59").translate(tile.content_offset)
+        inner_width = tile.content_region.width
+    assert crops == [(tile.id, number)]
+    assert number.height == 3 and number.width == inner_width  # the large digits' rows
+    assert chopped == []
 
 
 async def test_the_wall_uses_it_too(settings, seeded):

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 from rich.align import Align
+from rich.style import Style
 from textual.app import App
 from textual.geometry import Region
-from textual.renderables.digits import Digits
+from textual.renderables.digits import DIGITS, Digits
 from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 import shiftboard.tui.app
 from shiftboard.tui.figures import FIGURES_BY_ID, State
-from shiftboard.tui.widgets.tile import GLYPH_WIDTH, Tile
+from shiftboard.tui.widgets.tile import GLYPH_WIDTH, Tile, _glyph_rows
 
 BOARD_CSS = Path(shiftboard.tui.app.__file__).with_name("board.tcss")
 TEXTS = ["1:23", "10:00", "7", "95.1%", "1h 02m", "12,345", "-3"]
@@ -121,11 +122,21 @@ async def test_a_tick_draws_the_rows_textual_draws(size, theme, no_color, monkey
                     tile.show(each, state, "a note")
                     rows = tile._number_rows(crop)
                     assert rows is not None, (each, state, focused)
+                # A row the crop left dirty (it asked for the number's cells alone) is put in its frame now.
+                whole = Region(0, 0, width, tile.region.height)
+                kept = tile.render_lines(whole)
                 tile._styles_cache.clear()
                 assert [list(row) for row in rows] == [list(row) for row in Widget.render_lines(tile, crop)]
-                tile.render_lines(Region(0, 0, width, tile.region.height))  # drawn whole again, as before
+                assert [list(row) for row in kept] == [list(row) for row in Widget.render_lines(tile, whole)]
                 spliced += 1
     assert spliced == 2 * len(State) * 4
+
+
+@pytest.mark.parametrize("bold", [True, False])
+def test_the_glyph_rows_are_the_rows_digits_renders(bold):
+    for text in [DIGITS, "1.5%", "1h 02m", "12,345", "a:b"]:
+        rendered = [segment.text for segment in Digits(text).render(Style(bold=bold)) if segment.text != "\n"]
+        assert list(_glyph_rows(text, bold)) == rendered, text
 
 
 async def test_textual_draws_the_rows_after_a_change_of_frame_or_with_effects():

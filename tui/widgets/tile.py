@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.app import RenderResult
 from textual.content import Content
 from textual.geometry import Region, Size
-from textual.renderables.digits import Digits
+from textual.renderables.digits import DIGITS, DIGITS3X3, DIGITS3X3_BOLD, Digits
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
@@ -65,7 +68,9 @@ class Tile(Widget, can_focus=True):
         terminal fell from 0.88 to 0.75 ms of the main thread. The cache's rows are dropped by every full refresh,
         which any change of style, size, state or label makes, so a row kept there has the frame the tile still has.
         Tint, opacity, text opacity, hatch and outline change the number's cells too: with any of them, Textual
-        draws.
+        draws. Asked for the number's cells alone (what the compositor asks for on a tick, ``compositor.py``), the
+        number's rows are returned as they are, and the rows stay dirty in the cache until a wider crop asks for
+        them.
         """
         number = self._large_lines()
         if number is None:
@@ -92,11 +97,19 @@ class Tile(Widget, can_focus=True):
             return None
         filters = self.get_line_filters()
         background = self.background_colors[1] if filters else None
+        x1, x2 = crop.column_span
+        inside = left <= x1 and x2 <= right
         strips = []
         frame = self._frame
         for y in lines:
             strip = kept[y]
             if y in dirty:
+                if inside:
+                    strip = number[y - top]
+                    for line_filter in filters:
+                        strip = strip.apply_filter(line_filter, background)
+                    strips.append(strip if (x1, x2) == (left, right) else strip.crop(x1 - left, x2 - left))
+                    continue
                 parts = frame.get(y)
                 if parts is None or parts[0] is not strip:  # drawn by Textual since: cut from what it drew
                     parts = (strip, strip.crop(0, left), strip.crop(right, width))
@@ -105,9 +118,7 @@ class Tile(Widget, can_focus=True):
                 dirty.discard(y)
             for line_filter in filters:
                 strip = strip.apply_filter(line_filter, background)
-            strips.append(strip)
-        if crop.column_span != (0, width):
-            strips = [strip.crop(*crop.column_span) for strip in strips]
+            strips.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return strips
 
     def render_line(self, y: int) -> Strip:
@@ -210,17 +221,47 @@ def _centred_digits(text: str, width: int, height: int, visual_style: VisualStyl
     same rules (the tile's and its ancestors' colours and text style), and the visual style is kept between renders
     while the other is worked out again on each call, for each line.
     """
-    base = visual_style.rich_style
-    rows = [segment for segment in Digits(text).render(base) if segment.text != "\n"]
-    blank = Strip.blank(width, (visual_style + VisualStyle(reverse=False)).rich_style)
+    base, digits, blank_style = _digit_styles(visual_style)
+    rows = _glyph_rows(text, base.bold)
+    blank = Strip.blank(width, blank_style)
     top = (height - len(rows)) // 2
     lines = [blank] * height
     for number, row in enumerate(rows):
-        wide = row.cell_length
+        wide = cell_len(row)
         left, right = (width - wide) // 2, width - wide - (width - wide) // 2
         segments = [Segment(" " * left, base)] if left else []
-        segments.append(Segment(row.text, base + row.style))
+        segments.append(Segment(row, digits))
         if right:
             segments.append(Segment(" " * right, base))
         lines[top + number] = Strip(segments, width)
     return lines
+
+
+@lru_cache(maxsize=64)
+def _digit_styles(visual_style: VisualStyle) -> tuple[RichStyle, RichStyle, RichStyle]:
+    """For a tile's visual style: the style of the space around the digits, of the digits (as ``Digits.render``
+    styles them, with its mouse offset), and of the blank lines. Kept, because each is a new Style whose terminal
+    codes Rich works out again: a waiting age draws new digits every second."""
+    base = visual_style.rich_style
+    digits = base + (base + RichStyle(meta={"offset": (0, 0)}))
+    return base, digits, (visual_style + VisualStyle(reverse=False)).rich_style
+
+
+def _glyph_rows(text: str, bold: bool | None) -> tuple[str, str, str]:
+    """The three rows of ``text`` in Textual's 3×3 digit glyphs, as ``Digits.render`` lays them out from its tables.
+
+    Read from the tables here rather than through ``Digits.render``, which builds a new Style for every call: this is
+    drawn on every tick of a waiting age (``tests/tui/test_tile.py`` compares the two).
+    """
+    table = DIGITS3X3_BOLD if bold else DIGITS3X3
+    rows: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for character in text.translate(Digits.REPLACEMENTS):
+        position = DIGITS.find(character) * 3
+        if position < 0:
+            rows[0].append(" ")
+            rows[1].append(" ")
+            rows[2].append(character)
+        else:
+            for row, glyph in zip(rows, table[position : position + 3], strict=True):
+                row.append(glyph.ljust(GLYPH_WIDTH))
+    return "".join(rows[0]), "".join(rows[1]), "".join(rows[2])
