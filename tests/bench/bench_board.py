@@ -20,12 +20,13 @@ into.
   time until the board's "Waiting now" figure shows it; and the simulator: commit to board.
 - CPU: the board process left open (refresh every 2 s) vs a bare app whose 2 s timer updates its label, utime+stime
   from /proc/<pid>/stat over a span of 60 s (20 s when quick) after 5 s of settling (after the simulator's first
-  sync is in the cache, for the board that collects it; the CPU to that point is in the note); four boards: fixed at
-  a moment (reads only on a commit), live viewer (recomputes every 2 s), live collecting a helpdesk API in-process (a
-  Freshdesk emulator on loopback that gains a ticket every 10 s, polled every 30 s), live with the simulator
-  collecting in-process. The host's speed moves the bare app's CPU 2× within hours, so one span per app cannot
-  decide a ratio: the apps are measured in rounds (3, 1 when quick; ``--cpu-rounds N``), each round the bare app then
-  the four boards, one at a time. Each board's ratio is to the bare app of its round; a row gives the median CPU and
+  sync is in the cache, for the boards that collect it; the CPU to that point is in the note); six boards: fixed at
+  a moment (reads only on a commit), live viewer (recomputes every 2 s), live viewer with a caller waiting, live
+  collecting a helpdesk API in-process (a Freshdesk emulator on loopback that gains a ticket every 10 s, polled every
+  30 s), live with the simulator collecting in-process, and the same at the model's busiest hour (its time zone
+  chosen so). The host's speed moves the bare app's CPU 2× within hours, so one span per app cannot decide a ratio:
+  the apps are measured in rounds (3, 1 when quick; ``--cpu-rounds N``), each round the bare app then the six
+  boards, one at a time. Each board's ratio is to the bare app of its round; a row gives the median CPU and
   the median ratio, and each round's figures in its note. The two boards that collect start each round on a fresh
   copy of the cache, so every round (and every later run on a kept cache) starts from the same state.
 - memory over 30 minutes: bench_memory.py (run beside the others: it is mostly waiting).
@@ -61,6 +62,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from shiftboard.adapters._contact_centre import DAY_CURVE
 from tests.bench import bench_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -397,7 +399,24 @@ OPEN_BOARDS = (
         None,
         "simulator",
     ),
+    OpenBoard(
+        "the same at the model's busiest hour (its time zone chosen each round so that the run falls in 10:00–11:00 "
+        "local): the most contacts a minute, and callers often waiting, so the longest wait ticks",
+        lambda: contextlib.nullcontext(SIMULATOR_SOURCE + f'timezone = "{busy_hour_zone()}"\n'),
+        None,
+        "simulator-busy",
+    ),
 )
+
+
+def busy_hour_zone(now: float | None = None) -> str:
+    """A fixed-offset zone (``Etc/GMT±N``) in which ``now`` (default: the present) falls in the simulator's busiest
+    local hour, the peak of its day curve. The CPU of a board that collects the simulator follows the model's hour:
+    measured at whatever hour the bench runs, a quiet night hid a busy morning's cost."""
+    busiest = DAY_CURVE.index(max(DAY_CURVE))
+    hour = datetime.fromtimestamp(time.time() if now is None else now, UTC).hour
+    offset = (busiest - hour + 12) % 24 - 12  # -12..+11 hours: the range Etc/GMT zones cover
+    return f"Etc/GMT{-offset:+d}"  # Etc/GMT signs are POSIX's: Etc/GMT+2 is two hours behind UTC
 
 
 def cpu_plan(quick: bool, rounds: int | None = None) -> tuple[float, int]:
@@ -456,7 +475,7 @@ def cpu_rows(
             fresh_copy(cache, copy)
             with board.sources() as table:
                 board_config = _config(folder, copy, table, name=board.name)
-                synced = copy if board.name == "simulator" else None
+                synced = copy if board.name.startswith("simulator") else None
                 runs.append(left_open(board_argv(board_config, board.at), folder, span, synced))
     bare_cpu = [run["cpu_pct"] for run in bare_runs]
     rows: list[dict] = [
@@ -480,7 +499,7 @@ def cpu_rows(
             f"measured from {_per_round([run['settle_s'] for run in runs], 1)} s after the first paint: the "
             f"simulator's first sync and 5 s, which used {_per_round([run['settle_cpu_s'] for run in runs])} s of "
             f"CPU and took VmRSS from {last['rss_paint']:.0f} MB in the last round; "
-            if board.name == "simulator"
+            if board.name.startswith("simulator")
             else ""
         )
         copied = "on a fresh copy of the cache each round; " if board.sources or board.prepare else ""
