@@ -34,7 +34,7 @@ into.
 
 Run alone: ``python -m tests.bench.bench_board [--quick] [--cpu-rounds N]``; only the start-up figures, or only the
 CPU figures, keeping the cache between runs:
-``python -m tests.bench.bench_board --only startup --folder /tmp/board-bench [--repeat 5]``,
+``python -m tests.bench.bench_board --only startup --folder /tmp/board-bench [--repeat 9]``,
 ``python -m tests.bench.bench_board --only cpu --folder /tmp/board-bench [--quick] [--cpu-rounds N]``,
 ``python -m tests.bench.bench_board --only repaint --folder /tmp/board-bench [--quick]``.
 """
@@ -71,6 +71,8 @@ EXTRA_OPEN = 7_000
 #: The ``[[sources]]`` table of a config whose board collects the built-in simulator in-process.
 SIMULATOR_SOURCE = '[[sources]]\nname = "simulator"\nkind = "simulator"\n'
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: Starts of each app in the start-up figures (alternated; the figure is the median).
+STARTS = 9
 
 BARE_APP = textwrap.dedent(
     """
@@ -878,7 +880,9 @@ def run(quick: bool, cpu_rounds: int | None = None) -> list[dict]:
         note_cache = f"1M cache + {EXTRA_OPEN:,} more open cases (built in {built:.0f} s)"
 
         load.append(os.getloadavg()[0])
-        rows += startup_rows(startup(folder, config, (bare, bare_settings), 3 if quick else 5), note_cache)
+        # 9 starts of each app: a start is 0.2–0.3 s, and a few seconds of the shared host's noise can slow three in
+        # a row (all three apps alike, the heavier board the most), which a median of 5 does not outvote.
+        rows += startup_rows(startup(folder, config, (bare, bare_settings), 3 if quick else STARTS), note_cache)
 
         empty = folder / "first-run.sqlite"
         sim_config = _config(folder, empty, SIMULATOR_SOURCE)
@@ -1018,7 +1022,9 @@ if __name__ == "__main__":
         help="only the start-up figures, or only the CPU left open (with --folder to keep the cache)",
     )
     parser.add_argument("--folder", type=Path, help="with --only: where the 1M cache is kept between runs")
-    parser.add_argument("--repeat", type=int, default=5, help="with --only startup: runs of each app (default 5)")
+    parser.add_argument(
+        "--repeat", type=int, default=STARTS, help=f"with --only startup: runs of each app (default {STARTS})"
+    )
     parser.add_argument(
         "--cpu-rounds",
         type=int,
