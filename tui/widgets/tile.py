@@ -102,14 +102,10 @@ class Tile(Widget, can_focus=True):
         strips = []
         frame = self._frame
         for y in lines:
-            strip = kept[y]
-            if y in dirty:
-                if inside:
-                    strip = number[y - top]
-                    for line_filter in filters:
-                        strip = strip.apply_filter(line_filter, background)
-                    strips.append(strip if (x1, x2) == (left, right) else strip.crop(x1 - left, x2 - left))
-                    continue
+            strip, start = kept[y], 0  # start: the tile's column at which ``strip`` starts
+            if y in dirty and inside:  # the number's row as it is; the row stays dirty in the cache
+                strip, start = number[y - top], left
+            elif y in dirty:
                 parts = frame.get(y)
                 if parts is None or parts[0] is not strip:  # drawn by Textual since: cut from what it drew
                     parts = (strip, strip.crop(0, left), strip.crop(right, width))
@@ -118,7 +114,8 @@ class Tile(Widget, can_focus=True):
                 dirty.discard(y)
             for line_filter in filters:
                 strip = strip.apply_filter(line_filter, background)
-            strips.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
+            span = (x1 - start, x2 - start)
+            strips.append(strip if span == (0, strip.cell_length) else strip.crop(*span))
         return strips
 
     def render_line(self, y: int) -> Strip:
