@@ -405,7 +405,7 @@ OPEN_BOARDS = (
     OpenBoard(
         "the same at the model's busiest hour (its time zone chosen each round so that the run falls in 10:00–11:00 "
         "local): the most contacts a minute, and callers often waiting, so the longest wait ticks",
-        lambda: contextlib.nullcontext(SIMULATOR_SOURCE + f'timezone = "{busy_hour_zone()}"\n'),
+        lambda: contextlib.nullcontext(busy_simulator_source(busy_hour_zone())),
         None,
         "simulator-busy",
     ),
@@ -420,6 +420,11 @@ def busy_hour_zone(now: float | None = None) -> str:
     hour = datetime.fromtimestamp(time.time() if now is None else now, UTC).hour
     offset = (busiest - hour + 12) % 24 - 12  # -12..+11 hours: the range Etc/GMT zones cover
     return f"Etc/GMT{-offset:+d}"  # Etc/GMT signs are POSIX's: Etc/GMT+2 is two hours behind UTC
+
+
+def busy_simulator_source(zone: str) -> str:
+    """The ``[[sources]]`` table of SIMULATOR_SOURCE with the model's day in ``zone``."""
+    return SIMULATOR_SOURCE + f'timezone = "{zone}"\n'
 
 
 def cpu_plan(quick: bool, rounds: int | None = None) -> tuple[float, int]:
@@ -729,6 +734,7 @@ class SimulatorFreshness(NamedTuple):
     catch_up_lags: list[float]  # the first sync's later pages (the model's day so far), success → frame painted
     idle_lags: list[float]  # idle polls' writes: success → the first read that shows it
     first: float
+    zone: str  # the model's time zone (busy_hour_zone at the start)
 
 
 def freshness_simulator(folder: Path, seconds: float) -> SimulatorFreshness:
@@ -739,15 +745,16 @@ def freshness_simulator(folder: Path, seconds: float) -> SimulatorFreshness:
     Kept apart: the first sync's later pages, the model's day up to now committed in steps after the first board
     (each a large read); and idle polls' writes, which carry only the time of success and are not announced to the
     board (``SourceRunner.on_commit``): they change no figure, and the board shows them at its next timed read.
-    Commits are seen in the cache itself (a read-only connection polled beside the board), so a commit that a later
-    one overtakes before the board reads still counts, from its own time.
+    Commits are seen in the cache itself (a read-only connection polled every 5 ms beside the board), so a commit
+    that a later one overtakes before the board reads still counts, from its own time.
     """
     from shiftboard.config import load_settings
     from shiftboard.store import Store
     from shiftboard.tui.app import ShiftboardApp
 
     cache = folder / "sim.sqlite"
-    config = _config(folder, cache, SIMULATOR_SOURCE + f'timezone = "{busy_hour_zone()}"\n')
+    zone = busy_hour_zone()
+    config = _config(folder, cache, busy_simulator_source(zone))
     settings = load_settings(config)
     kinds: dict[str, list[float]] = {"change": [], "catch-up": [], "idle": []}
     first: list[float] = []
@@ -767,14 +774,8 @@ def freshness_simulator(folder: Path, seconds: float) -> SimulatorFreshness:
                     deadline = time.perf_counter() + seconds
                     while time.perf_counter() < deadline:
                         state = watch.execute(query).fetchone()
-                        if state is not None and state[:2] != (seen or (None, None))[:2]:
-                            if seen is not None and state[1] == seen[1]:
-                                kind = "idle"
-                            elif seen is not None and json.loads(seen[2] or "{}").get("page") is not None:
-                                kind = "catch-up"  # the cursor before it was mid-sequence: a page of a long fetch
-                            else:
-                                kind = "change"
-                            pending.append((state[0], kind))
+                        if state is not None and (seen is None or state[:2] != seen[:2]):
+                            pending.append((state[0], _commit_kind(seen, state)))
                             seen = state
                         data = app.data
                         shown = data.health[0].last_success_at if data and data.health else None
@@ -793,7 +794,20 @@ def freshness_simulator(folder: Path, seconds: float) -> SimulatorFreshness:
                     watch.close()
 
     asyncio.run(go())
-    return SimulatorFreshness(kinds["change"], kinds["catch-up"], kinds["idle"], first[0])
+    return SimulatorFreshness(kinds["change"], kinds["catch-up"], kinds["idle"], first[0], zone)
+
+
+def _commit_kind(before: tuple | None, after: tuple) -> str:
+    """What a commit of the simulator was, from its ``sync_state`` row (success, records and skipped, cursor) before
+    and after: "idle" (it brought nothing), "catch-up" (a later page of a long fetch: the cursor before it was
+    mid-sequence) or "change"."""
+    if before is None:
+        return "change"
+    if after[1] == before[1]:
+        return "idle"
+    if json.loads(before[2] or "{}").get("page") is not None:
+        return "catch-up"
+    return "change"
 
 
 def apart_note(sim: SimulatorFreshness) -> str:
@@ -801,14 +815,19 @@ def apart_note(sim: SimulatorFreshness) -> str:
     polls' writes."""
 
     def spread(lags: list[float]) -> str:
-        return f"{statistics.mean(lags) * 1000:.0f} ms mean, {max(lags) * 1000:.0f} ms max" if lags else "none"
+        return mean_max_ms(lags) if lags else "none"
 
     return (
-        f"in the model's busiest hour ({busy_hour_zone()}); kept apart: {len(sim.catch_up_lags)} later pages of the "
-        f"first sync (the model's day so far, after the first board) {spread(sim.catch_up_lags)}; "
-        f"{len(sim.idle_lags)} idle polls' writes (their time of success alone, not announced, shown at the next "
-        f"timed read, every 2 s) {spread(sim.idle_lags)}"
+        f"in the model's busiest hour ({sim.zone}); kept apart: {len(sim.catch_up_lags)} later pages of the first "
+        f"sync (the model's day so far, after the first board) {spread(sim.catch_up_lags)}; {len(sim.idle_lags)} "
+        f"idle polls' writes (their time of success alone, not announced, shown at the next timed read, every 2 s) "
+        f"{spread(sim.idle_lags)}"
     )
+
+
+def mean_max_ms(seconds: list[float]) -> str:
+    """Mean and max of ``seconds``, in milliseconds."""
+    return f"{statistics.mean(seconds) * 1000:.0f} ms mean, {max(seconds) * 1000:.0f} ms max"
 
 
 def _ms(values: list[float]) -> str:
@@ -937,7 +956,7 @@ def run(quick: bool, cpu_rounds: int | None = None) -> list[dict]:
             rows.append(
                 {
                     "figure": "freshness, simulator: page committed to figure on screen",
-                    "value": f"{statistics.mean(sim.lags) * 1000:.0f} ms mean, {max(sim.lags) * 1000:.0f} ms max",
+                    "value": mean_max_ms(sim.lags),
                     "goal": "< 1 s (a poll just after each model event)",
                     "note": f"{len(sim.lags)} commits that brought records; add up to 0.5 s (the simulator's shortest "
                     f"gap between polls) for an event in the model; HTTP sources take the same path (goal: poll + "

@@ -54,7 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.bench.bench_board import _config, _until, apart_note, freshness_simulator
+from tests.bench.bench_board import _config, _until, apart_note, freshness_simulator, mean_max_ms
 from tests.emulators.freshdesk import FreshdeskEmulator, iso
 from tests.emulators.server import EmulatorServer, Request, Response
 
@@ -343,10 +343,6 @@ def freshness_http(folder: Path, interval_s: float, count: int) -> Run:
 # -- rows -----------------------------------------------------------------------------------------------------
 
 
-def _ms(values: list[float]) -> str:
-    return f"{statistics.mean(values) * 1000:.0f} ms mean, {max(values) * 1000:.0f} ms max"
-
-
 def _load(load: tuple[float, float]) -> str:
     return f"load {load[0]:.1f}→{load[1]:.1f} ({os.cpu_count()} CPUs)"
 
@@ -367,13 +363,13 @@ def rows_for(run: Run, goal_s: float, goal_text: str) -> list[dict]:
         },
         {
             "figure": f"freshness ({name}): poll start to figure on screen",
-            "value": _ms([c.painted - c.poll_start for c in changes]),
+            "value": mean_max_ms([c.painted - c.poll_start for c in changes]),
             "goal": f"≤ {HTTP_ALLOWANCE_S * 1000:.0f} ms" if run.requests_per_poll is not None else "",
             "note": f"the lag less the wait for the poll that carried the change; {load}",
         },
         {
             "figure": f"freshness ({name}): commit (last_success_at) to figure on screen",
-            "value": _ms([c.painted - c.last_success for c in changes]),
+            "value": mean_max_ms([c.painted - c.last_success for c in changes]),
             "goal": "",
             "note": f"as freshness_simulator measures; {load}",
         },
@@ -420,7 +416,7 @@ def run(quick: bool) -> list[dict]:
         rows.append(
             {
                 "figure": "freshness (simulator): page committed to figure on screen",
-                "value": _ms(sim.lags) if sim.lags else "no commit seen",
+                "value": mean_max_ms(sim.lags) if sim.lags else "no commit seen",
                 "goal": "< 1 s (a poll just after each model event)",
                 "note": f"{len(sim.lags)} commits that brought records (bench_board.freshness_simulator); add up to "
                 f"0.5 s (its shortest gap between polls) for an event in the model; {apart_note(sim)}; "
